@@ -1,0 +1,45 @@
+# Knowledge Bridge: `make run` sets everything up and serves the site; `make test` checks it all.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+MANAGE := $(PY) manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: setup run test lint format messages clean-db
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+setup: $(VENV)/.installed node_modules/.installed
+	if command -v msgfmt >/dev/null; then $(MANAGE) compilemessages --ignore=.venv --ignore=node_modules -v 0; fi
+	$(MANAGE) migrate --noinput -v 0
+
+run: setup
+	$(MANAGE) load_demo
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: setup lint
+	DJANGO_SETTINGS_MODULE=training_site.settings.test $(MANAGE) makemigrations --check --dry-run
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+messages: $(VENV)/.installed
+	$(MANAGE) makemessages -l vi -l en --ignore=.venv --ignore=node_modules --ignore=staticfiles
+	$(MANAGE) makemessages -d djangojs -l vi -l en --ignore=.venv --ignore=node_modules --ignore=staticfiles
+	$(MANAGE) compilemessages --ignore=.venv --ignore=node_modules

@@ -1,0 +1,186 @@
+"""Who may see and change what. Every view, admin screen, export and API asks this module.
+
+A staff role (network admin, library admin, librarian) at a library reaches that library and
+every library below it. Teachers, students and readers reach only their own library and only
+what later modules grant them (their classes, their loans).
+"""
+
+from django.db.models import Q, QuerySet
+
+from .models import Library, Membership, Role
+
+ADMIN_ROLES = frozenset({Role.NETWORK_ADMIN, Role.LIBRARY_ADMIN})
+STAFF_ROLES = frozenset({Role.NETWORK_ADMIN, Role.LIBRARY_ADMIN, Role.LIBRARIAN})
+
+# Django permissions a role grants, inside its reach. Object-level scoping is done by
+# the querysets below; these only open the door of a screen.
+ROLE_PERMISSIONS: dict[str, set[str]] = {
+    Role.NETWORK_ADMIN: {
+        "wagtailadmin.access_admin",
+        "libraries.view_library",
+        "libraries.add_library",
+        "libraries.change_library",
+        "libraries.view_membership",
+        "libraries.add_membership",
+        "libraries.change_membership",
+        "libraries.delete_membership",
+        "libraries.view_joinrequest",
+        "libraries.change_joinrequest",
+    },
+    Role.LIBRARY_ADMIN: {
+        "wagtailadmin.access_admin",
+        "libraries.view_library",
+        "libraries.add_library",
+        "libraries.change_library",
+        "libraries.view_membership",
+        "libraries.add_membership",
+        "libraries.change_membership",
+        "libraries.delete_membership",
+        "libraries.view_joinrequest",
+        "libraries.change_joinrequest",
+    },
+    Role.LIBRARIAN: {
+        "wagtailadmin.access_admin",
+        "libraries.view_library",
+        "libraries.view_membership",
+    },
+    Role.TEACHER: set(),
+    Role.STUDENT: set(),
+    Role.READER: set(),
+}
+
+
+def memberships_of(user) -> list[Membership]:
+    """The user's memberships with their libraries, loaded once per user object."""
+    if not user or not user.is_authenticated:
+        return []
+    cached = getattr(user, "_kb_memberships", None)
+    if cached is None:
+        cached = list(Membership.objects.filter(user=user).select_related("library"))
+        user._kb_memberships = cached
+    return cached
+
+
+def forget_memberships(user) -> None:
+    """Drop the per-object cache after memberships change."""
+    if hasattr(user, "_kb_memberships"):
+        del user._kb_memberships
+
+
+def roles_of(user) -> set[str]:
+    return {m.role for m in memberships_of(user)}
+
+
+def _paths(user, roles) -> list[str]:
+    return [m.library.path for m in memberships_of(user) if m.role in roles and m.library.is_active]
+
+
+def is_superuser(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.is_superuser)
+
+
+def libraries_visible_to(user, roles=STAFF_ROLES) -> QuerySet[Library]:
+    """Libraries where the user holds one of `roles` here or at an ancestor."""
+    if is_superuser(user):
+        return Library.objects.all()
+    if not user or not user.is_authenticated or not user.is_active:
+        return Library.objects.none()
+    paths = _paths(user, roles)
+    if not paths:
+        return Library.objects.none()
+    return Library.objects.subtrees_of(paths)
+
+
+def libraries_administered_by(user) -> QuerySet[Library]:
+    return libraries_visible_to(user, ADMIN_ROLES)
+
+
+def library_filter(user, field: str = "library", roles=STAFF_ROLES) -> Q:
+    """A Q object limiting rows whose `field` is a library the user reaches with `roles`.
+
+    Use it to scope any queryset: ``Item.objects.filter(library_filter(user, "owner"))``.
+    """
+    if is_superuser(user):
+        return Q()
+    paths = _paths(user, roles) if user and user.is_authenticated and user.is_active else []
+    if not paths:
+        return Q(pk__in=[])
+    condition = Q(pk__in=[])
+    for path in paths:
+        condition |= Q(**{f"{field}__path__startswith": path})
+    return condition
+
+
+def reaches(user, library: Library | None, roles=STAFF_ROLES) -> bool:
+    """True when the user holds one of `roles` at this library or above it."""
+    if library is None:
+        return False
+    if is_superuser(user):
+        return True
+    if not user or not user.is_authenticated or not user.is_active:
+        return False
+    return any(library.path.startswith(path) for path in _paths(user, roles))
+
+
+def can_administer(user, library: Library | None) -> bool:
+    return reaches(user, library, ADMIN_ROLES)
+
+
+def is_staff_member(user) -> bool:
+    return is_superuser(user) or bool(roles_of(user) & STAFF_ROLES)
+
+
+def is_network_admin(user) -> bool:
+    return is_superuser(user) or Role.NETWORK_ADMIN in roles_of(user)
+
+
+def roles_user_may_grant(user, library: Library) -> list[str]:
+    """Roles `user` may give to someone at `library`: admins grant roles up to their own."""
+    if is_superuser(user):
+        return list(Role.values)
+    if not can_administer(user, library):
+        return []
+    grantable = [r for r in Role.values if r != Role.NETWORK_ADMIN]
+    if Role.NETWORK_ADMIN in {
+        m.role for m in memberships_of(user) if library.path.startswith(m.library.path)
+    }:
+        grantable.insert(0, Role.NETWORK_ADMIN)
+    return grantable
+
+
+def scope_memberships(user, queryset):
+    """Memberships the user may see: those at libraries within their staff reach."""
+    return queryset.filter(library_filter(user, "library"))
+
+
+def scope_join_requests(user, queryset):
+    """Join requests the user may decide: those addressed to a library they administer."""
+    return queryset.filter(library_filter(user, "parent", ADMIN_ROLES))
+
+
+class MembershipPermissionBackend:
+    """Grants the Django permissions of the roles a user holds, so Wagtail screens open.
+
+    It never authenticates anyone; it only answers permission questions.
+    """
+
+    def authenticate(self, request, **credentials):
+        return None
+
+    def get_user(self, user_id):
+        return None
+
+    def get_all_permissions(self, user_obj, obj=None):
+        if not user_obj.is_active or user_obj.is_anonymous:
+            return set()
+        perms: set[str] = set()
+        for membership in memberships_of(user_obj):
+            if membership.library.is_active:
+                perms |= ROLE_PERMISSIONS.get(membership.role, set())
+        return perms
+
+    def has_perm(self, user_obj, perm, obj=None):
+        return perm in self.get_all_permissions(user_obj, obj)
+
+    def has_module_perms(self, user_obj, app_label):
+        return any(p.startswith(app_label + ".") for p in self.get_all_permissions(user_obj))

@@ -1,0 +1,3 @@
+from .network import JoinRequest, Library, Membership, NetworkPage, Role
+
+__all__ = ["JoinRequest", "Library", "Membership", "NetworkPage", "Role"]

@@ -1,0 +1,240 @@
+"""The library network: libraries in a tree, who works where, and schools asking to join."""
+
+import unicodedata
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from wagtail.fields import RichTextField
+from wagtail.models import Page
+
+code_validator = RegexValidator(
+    r"^[A-Z0-9]{2,10}$",
+    _("Use 2 to 10 capital letters or digits, no spaces or accents (e.g. THPTLQD)."),
+)
+
+
+class LibraryQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def subtree_of(self, library):
+        """The library and every library below it."""
+        return self.filter(path__startswith=library.path)
+
+    def subtrees_of(self, paths):
+        """Every library at or below any of the given tree paths."""
+        condition = Q(pk__in=[])
+        for path in paths:
+            condition |= Q(path__startswith=path)
+        return self.filter(condition)
+
+
+class Library(models.Model):
+    class Kind(models.TextChoices):
+        PROVINCIAL = "provincial", _("Provincial library")
+        DISTRICT = "district", _("District library")
+        SCHOOL = "school", _("School library")
+        OTHER = "other", _("Other library")
+
+    code = models.CharField(
+        _("code"),
+        max_length=10,
+        unique=True,
+        validators=[code_validator],
+        help_text=_("Short unique code, also the prefix of barcodes and card numbers."),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.SCHOOL)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent library"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    # Materialised tree path of primary keys, e.g. "/1/4/17/": subtree queries are one index scan.
+    path = models.CharField(max_length=255, editable=False, db_index=True, default="")
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    contact_name = models.CharField(_("contact person"), max_length=150, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    joined_at = models.DateTimeField(_("joined at"), auto_now_add=True)
+
+    objects = LibraryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("library")
+        verbose_name_plural = _("libraries")
+        ordering = ["path"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(parent=models.F("pk")), name="library_not_own_parent"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+    @property
+    def depth(self) -> int:
+        return self.path.count("/") - 1
+
+    def ancestors(self):
+        ids = [int(part) for part in self.path.strip("/").split("/")[:-1] if part]
+        return Library.objects.filter(pk__in=ids).order_by("path")
+
+    def is_below(self, other: "Library") -> bool:
+        """True when this library is `other` or inside its subtree."""
+        return bool(other.path) and self.path.startswith(other.path)
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.code:
+            self.code = self.code.strip().upper()
+        if self.parent_id and self.pk and self.parent.path.startswith(self.path or "\0"):
+            raise ValidationError({"parent": _("A library cannot be placed below itself.")})
+
+    @transaction.atomic
+    def save(self, *args, **kwargs):
+        old_path = self.path
+        super().save(*args, **kwargs)
+        parent_path = self.parent.path if self.parent_id else "/"
+        new_path = f"{parent_path}{self.pk}/"
+        if new_path != old_path:
+            self.path = new_path
+            Library.objects.filter(pk=self.pk).update(path=new_path)
+            if old_path:
+                for child in Library.objects.filter(path__startswith=old_path).exclude(pk=self.pk):
+                    Library.objects.filter(pk=child.pk).update(
+                        path=new_path + child.path[len(old_path) :]
+                    )
+
+
+class Role(models.TextChoices):
+    NETWORK_ADMIN = "network_admin", _("Network administrator")
+    LIBRARY_ADMIN = "library_admin", _("Library administrator")
+    LIBRARIAN = "librarian", _("Librarian")
+    TEACHER = "teacher", _("Teacher")
+    STUDENT = "student", _("Student")
+    READER = "reader", _("Reader")
+
+
+class Membership(models.Model):
+    """A person's role at one library. Staff roles reach the library's whole subtree."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="memberships",
+    )
+    library = models.ForeignKey(
+        Library, verbose_name=_("library"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "library", "role"], name="membership_unique_role"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_role_display()} · {self.library.code}"
+
+
+def normalise_name(value: str) -> str:
+    """Case-, accent- and space-insensitive form of a name, to catch duplicate requests."""
+    value = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
+    value = "".join(ch for ch in value if unicodedata.category(ch) != "Mn")
+    return " ".join(value.lower().split())
+
+
+class JoinRequest(models.Model):
+    """A school library asking to join the network below a district (or other) library."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    school_name = models.CharField(_("school name"), max_length=200)
+    library_name = models.CharField(_("library name"), max_length=200, blank=True)
+    address = models.CharField(_("address"), max_length=300)
+    contact_name = models.CharField(_("contact librarian"), max_length=150)
+    contact_email = models.EmailField(_("contact email"))
+    contact_phone = models.CharField(_("contact phone"), max_length=30)
+    parent = models.ForeignKey(
+        Library,
+        verbose_name=_("proposed parent library"),
+        on_delete=models.PROTECT,
+        related_name="join_requests",
+    )
+    message = models.TextField(_("message"), blank=True)
+    normalised_name = models.CharField(max_length=200, editable=False, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    library = models.OneToOneField(
+        Library,
+        verbose_name=_("created library"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="join_request",
+    )
+    created_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("join request")
+        verbose_name_plural = _("join requests")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["normalised_name", "parent"],
+                condition=Q(status="pending"),
+                name="joinrequest_one_pending_per_school",
+            )
+        ]
+
+    def __str__(self):
+        return self.school_name
+
+    def save(self, *args, **kwargs):
+        self.normalised_name = normalise_name(self.school_name)
+        super().save(*args, **kwargs)
+
+
+class NetworkPage(Page):
+    """Lists the member libraries of the network, grouped by district."""
+
+    intro = RichTextField(_("introduction"), blank=True, features=["bold", "italic", "link"])
+
+    content_panels = Page.content_panels + ["intro"]
+    parent_page_types = ["training_site.HomePage"]
+    subpage_types: list[str] = []
+    max_count = 1
+
+    class Meta:
+        verbose_name = _("network page")

@@ -1,0 +1,22 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from .forms import ProfileForm
+
+
+@login_required
+def profile(request):
+    """The user's own details and preferred language."""
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        translation.activate(user.preferred_language)
+        messages.success(request, _("Your profile has been saved."))
+        response = HttpResponseRedirect(request.path)
+        response.set_cookie("django_language", user.preferred_language, samesite="Lax")
+        return response
+    return render(request, "account/profile.html", {"form": form})
