@@ -146,7 +146,9 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Knowledge Bridge] "
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# One translation catalog per area (core, training, catalog, circulation, dashboards), so
+# each area's strings are kept beside each other; Django merges them all.
+LOCALE_PATHS = sorted(p for p in (BASE_DIR / "locale").iterdir() if (p / "vi").is_dir())
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True
