@@ -148,7 +148,7 @@ LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
 # One translation catalog per area (core, training, catalog, circulation, dashboards), so
 # each area's strings are kept beside each other; Django merges them all.
-LOCALE_PATHS = sorted(p for p in (BASE_DIR / "locale").iterdir() if (p / "vi").is_dir())
+LOCALE_PATHS = sorted(p for p in (BASE_DIR / "locale").glob("*") if (p / "vi").is_dir())
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True
