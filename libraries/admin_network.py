@@ -4,6 +4,8 @@ Every queryset and every object goes through libraries/access.py: what is out of
 reach is not found (404); what they can see but may not change is refused (403).
 """
 
+import functools
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -14,6 +16,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
+from django.views.defaults import permission_denied
 from django.views.generic import TemplateView
 from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -30,6 +33,29 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from . import access, network
 from .forms import RejectJoinRequestForm
 from .models import JoinRequest, Library, Membership, Role
+
+
+def forbid_instead_of_redirect(view):
+    """Answer a refusal inside a screen with 403, not Wagtail's redirect to the dashboard.
+
+    A forged or stale request then fails plainly and visibly, and tests can tell a refusal
+    from a success.
+    """
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDenied as error:
+            return permission_denied(request, error)
+
+    return wrapped
+
+
+class ForbiddenNotRedirectMixin:
+    def construct_view(self, view_class, **kwargs):
+        return forbid_instead_of_redirect(super().construct_view(view_class, **kwargs))
+
 
 # --- Libraries ---------------------------------------------------------------------------
 
@@ -111,7 +137,7 @@ class LibraryUsageView(ScopedLibraryQueryset, UsageView):
     pass
 
 
-class LibraryViewSet(ModelViewSet):
+class LibraryViewSet(ForbiddenNotRedirectMixin, ModelViewSet):
     model = Library
     icon = "home"
     name = "network_libraries"
@@ -255,7 +281,7 @@ class MembershipUsageView(ScopedMembershipQueryset, UsageView):
     pass
 
 
-class MembershipViewSet(ModelViewSet):
+class MembershipViewSet(ForbiddenNotRedirectMixin, ModelViewSet):
     model = Membership
     icon = "user"
     name = "network_memberships"
@@ -412,11 +438,12 @@ class JoinRequestViewSet(ViewSet):
     menu_item_class = JoinRequestMenuItem
 
     def get_urlpatterns(self):
+        forbid = forbid_instead_of_redirect
         return [
-            path("", JoinRequestIndexView.as_view(), name="index"),
-            path("<int:pk>/", JoinRequestReviewView.as_view(), name="review"),
-            path("<int:pk>/approve/", approve_join_request_view, name="approve"),
-            path("<int:pk>/reject/", reject_join_request_view, name="reject"),
+            path("", forbid(JoinRequestIndexView.as_view()), name="index"),
+            path("<int:pk>/", forbid(JoinRequestReviewView.as_view()), name="review"),
+            path("<int:pk>/approve/", forbid(approve_join_request_view), name="approve"),
+            path("<int:pk>/reject/", forbid(reject_join_request_view), name="reject"),
         ]
 
 
