@@ -25,8 +25,9 @@ from .models import JoinRequest, Library, Membership, Role
 from .models.network import normalise_name
 
 # Words that say what kind of institution a name is; they carry no identity for a code.
-_GENERIC_WORDS = {"truong", "thu", "vien", "school", "library", "cap", "tieu", "hoc", "so"}
-_SCHOOL_LEVELS = {"THCS", "THPT", "TH", "MN", "PTDTBT", "PTDTNT", "GDTX"}
+_GENERIC_WORDS = {"truong", "thu", "vien", "school", "library", "cap", "so"}
+_SCHOOL_LEVELS = {"THCS", "THPT", "TH", "MN", "PTDTBT", "PTDTNT", "GDTX", "PTCS"}
+_LEVEL_PHRASES = {"tieu hoc": "TH", "mam non": "MN", "trung hoc": "TH"}
 
 
 class JoinRequestError(ValidationError):
@@ -104,25 +105,34 @@ def submit_join_request(
     return join_request
 
 
-def derive_library_code(name: str) -> str:
-    """A free library code from a school name: school level letters, then initials.
-
-    "Trường THCS Nguyễn Du" gives "THCSND"; if taken, "THCSND2", "THCSND3", ...
-    """
-    ascii_words = []
+def _ascii_words(name: str) -> list[str]:
+    words = []
     for word in name.split():
         folded = unicodedata.normalize("NFD", word.replace("đ", "d").replace("Đ", "D"))
         folded = re.sub(r"[^A-Za-z0-9]", "", folded)
         if folded:
-            ascii_words.append(folded)
-    level = [w.upper() for w in ascii_words if w.upper() in _SCHOOL_LEVELS]
-    rest = [
-        w
-        for w in ascii_words
-        if w.upper() not in _SCHOOL_LEVELS and w.lower() not in _GENERIC_WORDS
-    ]
-    base = "".join(level[:1]) + "".join(w if w.isdigit() else w[0] for w in rest).upper()
-    base = (base or "TV")[:8]
+            words.append(folded)
+    return words
+
+
+def derive_library_code(name: str) -> str:
+    """A free library code from a school name: the school level, then initials.
+
+    "Trường THCS Nguyễn Du" gives "THCSND"; if taken, "THCSND2", "THCSND3", ...
+    """
+    words = _ascii_words(name)
+    level, rest, index = "", [], 0
+    while index < len(words):
+        word, pair = words[index], " ".join(words[index : index + 2]).lower()
+        if not level and pair in _LEVEL_PHRASES:
+            level, index = _LEVEL_PHRASES[pair], index + 2
+            continue
+        if not level and word.upper() in _SCHOOL_LEVELS:
+            level = word.upper()
+        elif word.lower() not in _GENERIC_WORDS:
+            rest.append(word if word.isdigit() else word[0].upper())
+        index += 1
+    base = (level + "".join(rest))[:8]
     if len(base) < 2:
         base = (base + "TV")[:2]
     taken = set(Library.objects.filter(code__startswith=base).values_list("code", flat=True))
