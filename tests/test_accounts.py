@@ -92,7 +92,7 @@ def test_login_is_rate_limited_after_five_failures(client, reader):
         response = login(client, "bandoc", "sai-mat-khau")
         assert response.status_code == 200
     response = login(client, "bandoc")  # the right password, too late
-    assert response.status_code in (200, 429)
+    assert response.status_code == 200
     assert "_auth_user_id" not in client.session
     assert "Quá nhiều lần đăng nhập sai" in response.content.decode()
 
@@ -102,7 +102,7 @@ def test_rate_limit_also_holds_for_another_login_form_of_the_same_account(client
         login(client, "bandoc", "sai-mat-khau")
     response = login(client, "bandoc@example.org")
     assert "_auth_user_id" not in client.session
-    assert response.status_code in (200, 429)
+    assert response.status_code == 200
 
 
 def test_wagtail_login_is_not_a_way_around_the_rate_limit(client, reader):
