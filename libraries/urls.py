@@ -1,2 +1,10 @@
+from django.urls import path
+
+from . import views
+
 app_name = "libraries"
-urlpatterns: list = []
+urlpatterns = [
+    path("tham-gia/", views.join, name="join"),
+    path("tham-gia/da-gui/", views.join_done, name="join_done"),
+    path("thu-vien/<str:code>/", views.library_detail, name="library_detail"),
+]

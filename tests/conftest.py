@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 
@@ -6,6 +7,14 @@ from django.db import connection
 def _media_root(settings, tmp_path):
     """Each test writes uploads into its own folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the cache: no test inherits another's failed logins."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def pytest_collection_modifyitems(config, items):

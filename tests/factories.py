@@ -1,7 +1,7 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from libraries.models import Library, Membership, Role
+from libraries.models import JoinRequest, Library, Membership, Role
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -30,3 +30,15 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     library = factory.SubFactory(LibraryFactory)
     role = Role.LIBRARIAN
+
+
+class JoinRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = JoinRequest
+
+    school_name = factory.Sequence(lambda n: f"Trường THCS Số {n}")
+    address = "Xã Thử Nghiệm"
+    contact_name = "Cô Lan"
+    contact_email = factory.Sequence(lambda n: f"lan{n}@truong.example.org")
+    contact_phone = "0912 345 678"
+    parent = factory.SubFactory(LibraryFactory, kind=Library.Kind.DISTRICT)

@@ -38,8 +38,16 @@ class HomePage(Page):
         verbose_name = _("home page")
 
     def get_context(self, request, *args, **kwargs):
-        from libraries.models import Library
+        from libraries.models import NetworkPage
+        from libraries.models.network import members_by_district
 
         context = super().get_context(request, *args, **kwargs)
-        context["member_libraries"] = Library.objects.active().filter(parent__isnull=True)
+        members = members_by_district()
+        context["district_groups"] = members["district_groups"]
+        context["member_count"] = (
+            len(members["top_libraries"])
+            + len(members["other_members"])
+            + sum(1 + len(schools) for _district, schools in members["district_groups"])
+        )
+        context["network_page"] = NetworkPage.objects.live().first()
         return context

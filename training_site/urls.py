@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
@@ -8,6 +9,16 @@ from wagtail.documents import urls as wagtaildocs_urls
 from training_site import views
 
 urlpatterns = [
+    # Wagtail's own login and password-reset forms would bypass allauth's rate limits:
+    # send them to allauth's (the one login of the site).
+    path(
+        "admin/login/",
+        RedirectView.as_view(pattern_name="account_login", query_string=True),
+    ),
+    path(
+        "admin/password_reset/",
+        RedirectView.as_view(pattern_name="account_reset_password"),
+    ),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/", include("allauth.urls")),

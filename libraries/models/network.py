@@ -238,3 +238,39 @@ class NetworkPage(Page):
 
     class Meta:
         verbose_name = _("network page")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context.update(members_by_district())
+        return context
+
+
+def members_by_district() -> dict:
+    """Active libraries grouped under their district, from one query.
+
+    Returns the top (provincial) libraries, a list of (district, members below it), and the
+    members that sit under no district.
+    """
+    libraries = list(Library.objects.active().order_by("path"))
+    active_ids = {library.pk for library in libraries}
+    districts = [lib for lib in libraries if lib.kind == Library.Kind.DISTRICT]
+    groups = {district.pk: [] for district in districts}
+    top, others = [], []
+    for library in libraries:
+        if library.kind == Library.Kind.DISTRICT:
+            continue
+        ancestor_ids = [int(part) for part in library.path.strip("/").split("/")[:-1] if part]
+        if any(pk not in active_ids for pk in ancestor_ids):
+            continue  # below an inactive library: not shown as a member
+        district_id = next((pk for pk in reversed(ancestor_ids) if pk in groups), None)
+        if district_id is not None:
+            groups[district_id].append(library)
+        elif library.kind == Library.Kind.PROVINCIAL or not library.parent_id:
+            top.append(library)
+        else:
+            others.append(library)
+    district_groups = [
+        (district, sorted(groups[district.pk], key=lambda lib: lib.name))
+        for district in sorted(districts, key=lambda lib: lib.name)
+    ]
+    return {"top_libraries": top, "district_groups": district_groups, "other_members": others}
