@@ -1,5 +1,7 @@
 """Training content as Wagtail pages: courses with lessons, and how-to guides."""
 
+from dataclasses import dataclass
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.fields import RichTextField, StreamField
@@ -7,6 +9,14 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from courses.blocks import ACTIVITY_BLOCK_TYPES, GuideStreamBlock, LessonStreamBlock
+
+
+@dataclass(frozen=True)
+class ActivitySpec:
+    block_id: str
+    kind: str  # "h5p" or "quiz"
+    required: bool
+    pass_mark: int | None  # percent
 
 
 class Audience(models.TextChoices):
@@ -145,19 +155,25 @@ class LessonPage(Page):
         """The (block_id, block) pairs of activities: H5P and native quizzes."""
         return [(b.id, b) for b in self.body if b.block_type in ACTIVITY_BLOCK_TYPES]
 
+    def activity_specs(self) -> list[ActivitySpec]:
+        """Activities of the lesson read from the raw body (no database queries)."""
+        specs = []
+        for item in self.body.raw_data:
+            if item.get("type") in ACTIVITY_BLOCK_TYPES:
+                value = item.get("value") or {}
+                specs.append(
+                    ActivitySpec(
+                        block_id=item["id"],
+                        kind=item["type"],
+                        required=bool(value.get("required", True)),
+                        pass_mark=value.get("pass_mark"),
+                    )
+                )
+        return specs
+
     def required_activities(self) -> dict[str, int | None]:
         """Required activity block ids mapped to their pass mark (percent, or None)."""
-        return {
-            block_id: block.value.get("pass_mark")
-            for block_id, block in self.activity_blocks()
-            if block.value.get("required")
-        }
-
-    def find_block(self, block_id: str):
-        for candidate_id, block in self.activity_blocks():
-            if candidate_id == block_id:
-                return block
-        return None
+        return {spec.block_id: spec.pass_mark for spec in self.activity_specs() if spec.required}
 
     def get_context(self, request, *args, **kwargs):
         from courses.progress import lesson_overview
