@@ -1,3 +1,28 @@
 from .h5p import H5PLibrary, H5PPackage
+from .pages import (
+    Audience,
+    CourseIndexPage,
+    CoursePage,
+    GuideIndexPage,
+    GuidePage,
+    LessonPage,
+    Level,
+)
+from .progress import ActivityProgress, Certificate, Enrollment, LessonProgress, XAPIStatement
 
-__all__ = ["H5PLibrary", "H5PPackage"]
+__all__ = [
+    "ActivityProgress",
+    "Audience",
+    "Certificate",
+    "CourseIndexPage",
+    "CoursePage",
+    "Enrollment",
+    "GuideIndexPage",
+    "GuidePage",
+    "H5PLibrary",
+    "H5PPackage",
+    "LessonPage",
+    "LessonProgress",
+    "Level",
+    "XAPIStatement",
+]

@@ -1,0 +1,283 @@
+"""Who learns what: enrolments, progress per lesson and activity, xAPI statements, certificates.
+
+Rules and writes live in courses/progress.py and courses/certificates.py.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Enrollment(models.Model):
+    """One person taking one course (one row per person and course)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("learner"),
+        on_delete=models.CASCADE,
+        related_name="enrollments",
+    )
+    course = models.ForeignKey(
+        "courses.CoursePage",
+        verbose_name=_("course"),
+        on_delete=models.CASCADE,
+        related_name="enrollments",
+    )
+    # The learner's library when they enrolled (from their Membership), for reports upwards.
+    library = models.ForeignKey(
+        "libraries.Library",
+        verbose_name=_("library"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="enrollments",
+    )
+    enrolled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("enrolled by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    enrolled_at = models.DateTimeField(_("enrolled at"), auto_now_add=True)
+    last_lesson = models.ForeignKey(
+        "courses.LessonPage",
+        verbose_name=_("last lesson opened"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
+    lessons_completed = models.PositiveIntegerField(_("lessons completed"), default=0)
+    lessons_total = models.PositiveIntegerField(_("lessons"), default=0)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("enrolment")
+        verbose_name_plural = _("enrolments")
+        ordering = ["-enrolled_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "course"], name="enrollment_unique_user_course")
+        ]
+        indexes = [models.Index(fields=["course", "completed_at"])]
+
+    def __str__(self):
+        return f"{self.user} · {self.course}"
+
+    @property
+    def is_complete(self) -> bool:
+        return self.completed_at is not None
+
+    @property
+    def percent(self) -> int:
+        if not self.lessons_total:
+            return 100 if self.completed_at else 0
+        return min(100, round(100 * self.lessons_completed / self.lessons_total))
+
+
+class LessonProgress(models.Model):
+    """A learner's state in one lesson."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("learner"),
+        on_delete=models.CASCADE,
+        related_name="lesson_progress",
+    )
+    lesson = models.ForeignKey(
+        "courses.LessonPage",
+        verbose_name=_("lesson"),
+        on_delete=models.CASCADE,
+        related_name="progress",
+    )
+    course = models.ForeignKey(
+        "courses.CoursePage",
+        verbose_name=_("course"),
+        on_delete=models.CASCADE,
+        related_name="lesson_progress",
+    )
+    viewed_at = models.DateTimeField(_("first viewed"), null=True, blank=True)
+    attempted = models.BooleanField(_("attempted"), default=False)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    # Mean of the best scaled scores (0..1) of the lesson's scored activities.
+    best_score = models.FloatField(_("best score"), null=True, blank=True)
+    passed = models.BooleanField(_("passed"), default=False)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("lesson progress")
+        verbose_name_plural = _("lesson progress")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "lesson"], name="lessonprogress_unique"),
+            models.CheckConstraint(
+                condition=Q(best_score__isnull=True)
+                | (Q(best_score__gte=0) & Q(best_score__lte=1)),
+                name="lessonprogress_score_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["course", "user"])]
+
+    def __str__(self):
+        return f"{self.user} · {self.lesson}"
+
+    @property
+    def viewed(self) -> bool:
+        return self.viewed_at is not None
+
+    @property
+    def completed(self) -> bool:
+        return self.completed_at is not None
+
+
+class ActivityProgress(models.Model):
+    """A learner's state in one activity (an H5P block or a native quiz) of a lesson."""
+
+    class Kind(models.TextChoices):
+        H5P = "h5p", _("H5P activity")
+        QUIZ = "quiz", _("Quiz")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("learner"),
+        on_delete=models.CASCADE,
+        related_name="activity_progress",
+    )
+    lesson = models.ForeignKey(
+        "courses.LessonPage",
+        verbose_name=_("lesson"),
+        on_delete=models.CASCADE,
+        related_name="activity_progress",
+    )
+    block_id = models.CharField(_("activity block"), max_length=64)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_score = models.FloatField(_("last score"), null=True, blank=True)
+    best_score = models.FloatField(_("best score"), null=True, blank=True)
+    completed = models.BooleanField(_("completed"), default=False)
+    passed = models.BooleanField(_("passed"), default=False)
+    # Last answers to a native quiz (choice indexes per question), to show the result again.
+    last_answers = models.JSONField(_("last answers"), default=dict, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("activity progress")
+        verbose_name_plural = _("activity progress")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "lesson", "block_id"], name="activityprogress_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(best_score__isnull=True)
+                | (Q(best_score__gte=0) & Q(best_score__lte=1)),
+                name="activityprogress_score_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.lesson} · {self.block_id}"
+
+
+class XAPIStatement(models.Model):
+    """A raw xAPI statement as received (actor replaced by the session user), kept once per id."""
+
+    statement_id = models.UUIDField(_("statement id"), unique=True, default=uuid.uuid4)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("learner"),
+        on_delete=models.CASCADE,
+        related_name="xapi_statements",
+    )
+    lesson = models.ForeignKey(
+        "courses.LessonPage",
+        verbose_name=_("lesson"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="xapi_statements",
+    )
+    block_id = models.CharField(_("activity block"), max_length=64, blank=True)
+    verb = models.CharField(_("verb"), max_length=255)
+    object_id = models.CharField(_("object"), max_length=512)
+    # H5P sub-content (a question inside a Column or Question Set) carries ?subContentId=.
+    sub_content_id = models.CharField(_("sub-content id"), max_length=64, blank=True)
+    score_scaled = models.FloatField(_("scaled score"), null=True, blank=True)
+    success = models.BooleanField(_("success"), null=True, blank=True)
+    completion = models.BooleanField(_("completion"), null=True, blank=True)
+    timestamp = models.DateTimeField(_("timestamp"), null=True, blank=True)
+    stored_at = models.DateTimeField(_("stored at"), auto_now_add=True)
+    raw = models.JSONField(_("statement"))
+
+    class Meta:
+        verbose_name = _("xAPI statement")
+        verbose_name_plural = _("xAPI statements")
+        ordering = ["-stored_at"]
+        indexes = [models.Index(fields=["user", "lesson"])]
+
+    def __str__(self):
+        return f"{self.statement_id} {self.verb}"
+
+
+def new_verification_code() -> str:
+    """12 random characters from an unambiguous alphabet, grouped for reading aloud."""
+    import secrets
+
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    raw = "".join(secrets.choice(alphabet) for _ in range(12))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+class Certificate(models.Model):
+    """Issued once when a learner completes a course. Names are kept as they were at issue."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("learner"),
+        on_delete=models.CASCADE,
+        related_name="certificates",
+    )
+    course = models.ForeignKey(
+        "courses.CoursePage",
+        verbose_name=_("course"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="certificates",
+    )
+    library = models.ForeignKey(
+        "libraries.Library",
+        verbose_name=_("library"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="certificates",
+    )
+    code = models.CharField(
+        _("verification code"), max_length=20, unique=True, default=new_verification_code
+    )
+    learner_name = models.CharField(_("learner name"), max_length=200)
+    course_title = models.CharField(_("course title"), max_length=255)
+    library_name = models.CharField(_("library name"), max_length=200, blank=True)
+    issued_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("certificate")
+        verbose_name_plural = _("certificates")
+        ordering = ["-issued_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "course"], name="certificate_unique_user_course"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.code} · {self.learner_name} · {self.course_title}"
+
+    @property
+    def is_valid(self) -> bool:
+        return self.revoked_at is None
