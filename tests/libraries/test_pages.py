@@ -110,11 +110,16 @@ def test_home_page_switches_to_english(client, tree):
     assert "Search the catalog" in html
 
 
-def test_home_page_in_english_by_accept_language(client, tree):
-    html = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert '<html lang="en">' in html
-    html = client.get("/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+@pytest.mark.parametrize("accept", ["en-US,en;q=0.9", "vi", "fr", ""])
+def test_home_page_is_vietnamese_whatever_the_browser_says(client, tree, accept):
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE=accept).content.decode()
     assert '<html lang="vi">' in html
+    assert "Tìm trong mục lục" in html
+
+
+def test_an_unknown_language_cookie_falls_back_to_vietnamese(client, tree):
+    client.cookies["django_language"] = "xx"
+    assert '<html lang="vi">' in client.get("/").content.decode()
 
 
 def test_pages_are_built_for_small_screens(client, tree):
