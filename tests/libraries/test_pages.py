@@ -126,3 +126,16 @@ def test_pages_are_built_for_small_screens(client, tree):
     html = client.get("/").content.decode()
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
     assert 'class="skip-link" href="#main"' in html
+
+
+@pytest.mark.parametrize("role", ALL_ROLES, ids=[r or "anonymous" for r in ALL_ROLES])
+def test_join_form_and_profile_by_role(member_client, tree, role):
+    client, user = member_client(role)
+    assert client.get(reverse("libraries:join")).status_code == 200
+    response = client.get(reverse("profile"))
+    if user is None:
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+    else:
+        assert response.status_code == 200
+        assert user.username in response.content.decode()
