@@ -193,7 +193,7 @@ class MembershipForm(WagtailAdminModelForm):
         user = self.for_user
         self.fields["library"].queryset = access.libraries_administered_by(user)
         grantable = set(_grantable_anywhere(user))
-        self.fields["role"].choices = [
+        self.fields["role"].choices = [("", "---------")] + [
             (value, label) for value, label in Role.choices if value in grantable
         ]
         if self.instance.pk:

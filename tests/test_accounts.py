@@ -189,3 +189,15 @@ def test_logout_needs_post(client, reader):
     response = client.post(reverse("account_logout"))
     assert response.status_code == 302
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize(
+    "url", ["/accounts/email/", "/accounts/password/change/", "/accounts/logout/"]
+)
+def test_account_management_pages_use_the_site_layout(client, reader, url):
+    client.force_login(reader)
+    response = client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'class="site-header"' in html
+    assert '<html lang="vi">' in html

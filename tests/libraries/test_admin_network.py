@@ -433,3 +433,22 @@ def test_admin_menu_shows_what_the_role_may_open(member_client, role, visible):
     }
     shown = {name for name, url in urls.items() if f'"{url}"' in content}
     assert shown == visible
+
+
+@pytest.mark.parametrize(
+    ("url_name", "query", "expected"),
+    [
+        ("network_libraries:index", "An Bình", {"THCSA"}),
+        ("network_libraries:index", "Đông Đa", set()),  # the sibling is out of reach
+        ("network_memberships:index", "reader_child", {"reader_child"}),
+        ("network_memberships:index", "reader_sibling", set()),
+    ],
+)
+def test_admin_search_stays_inside_the_subtree(member_client, readers, url_name, query, expected):
+    client, _user = member_client(Role.LIBRARY_ADMIN)
+    response = client.get(reverse(url_name), {"q": query})
+    assert response.status_code == 200
+    found = {
+        getattr(obj, "code", None) or obj.user.username for obj in response.context["object_list"]
+    }
+    assert found == expected

@@ -110,14 +110,32 @@ def test_home_page_switches_to_english(client, tree):
     assert "Search the catalog" in html
 
 
-def test_home_page_in_english_by_accept_language(client, tree):
-    html = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert '<html lang="en">' in html
-    html = client.get("/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+@pytest.mark.parametrize("accept", ["en-US,en;q=0.9", "vi", "fr", ""])
+def test_home_page_is_vietnamese_whatever_the_browser_says(client, tree, accept):
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE=accept).content.decode()
     assert '<html lang="vi">' in html
+    assert "Tìm trong mục lục" in html
+
+
+def test_an_unknown_language_cookie_falls_back_to_vietnamese(client, tree):
+    client.cookies["django_language"] = "xx"
+    assert '<html lang="vi">' in client.get("/").content.decode()
 
 
 def test_pages_are_built_for_small_screens(client, tree):
     html = client.get("/").content.decode()
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
     assert 'class="skip-link" href="#main"' in html
+
+
+@pytest.mark.parametrize("role", ALL_ROLES, ids=[r or "anonymous" for r in ALL_ROLES])
+def test_join_form_and_profile_by_role(member_client, tree, role):
+    client, user = member_client(role)
+    assert client.get(reverse("libraries:join")).status_code == 200
+    response = client.get(reverse("profile"))
+    if user is None:
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+    else:
+        assert response.status_code == 200
+        assert user.username in response.content.decode()

@@ -1,0 +1,86 @@
+"""The public pages on a 360-px-wide phone, in a real browser: no sideways scrolling,
+every form field labelled, and the keyboard reaches the content first."""
+
+import os
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from libraries.demo_network import load_libraries, load_network_page
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def ensure_home_page():
+    """Transactional tests flush the database, and with it the home page a migration made."""
+    from wagtail.models import Locale, Page, Site
+
+    from training_site.models import HomePage
+
+    if HomePage.objects.exists():
+        return
+    Locale.objects.get_or_create(language_code="vi")
+    root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root"))
+    home = root.add_child(instance=HomePage(title="Cầu nối tri thức số", slug="home"))
+    Site.objects.update_or_create(
+        is_default_site=True, defaults={"hostname": "localhost", "root_page": home}
+    )
+
+
+PAGES = [
+    "/",
+    "/mang-luoi/",
+    "/tham-gia/",
+    "/thu-vien/HBT/",
+    "/accounts/login/",
+    "/accounts/signup/",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    # Playwright's sync API runs an event loop in this thread; the test's ORM calls are fine.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox"]
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    ensure_home_page()
+    load_libraries()
+    load_network_page()
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="en-US")
+    page = context.new_page()
+    yield page, live_server.url
+    context.close()
+
+
+def test_public_pages_fit_a_360px_phone(phone):
+    page, base = phone
+    for path in PAGES:
+        page.goto(base + path)
+        assert page.evaluate("document.documentElement.lang") == "vi", path
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, f"{path} is {width}px wide"
+        unlabelled = page.evaluate(
+            """() => [...document.querySelectorAll('main input, main select, main textarea')]
+                .filter(el => el.type !== 'hidden' && !el.closest('[aria-hidden=true]'))
+                .filter(el => !(el.id && document.querySelector(`label[for="${el.id}"]`)))
+                .map(el => el.name)"""
+        )
+        assert unlabelled == [], f"{path}: {unlabelled}"
+
+
+def test_keyboard_reaches_the_join_form(phone):
+    page, base = phone
+    page.goto(base + "/tham-gia/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.name") == "school_name"
