@@ -17,7 +17,9 @@ dependency can be exempted: each must be in the package or already installed
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import uuid
 
 from django.core.files.base import ContentFile
@@ -153,12 +155,8 @@ def _remove_empty_folder(prefix: str) -> None:
         path = default_storage.path(prefix)
     except NotImplementedError:
         return  # object storage has no folders
-    import os
-
-    try:
+    with contextlib.suppress(OSError):
         os.rmdir(path)
-    except OSError:
-        pass
 
 
 def _discard(written: list[str]) -> None:

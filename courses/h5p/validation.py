@@ -68,9 +68,49 @@ from pyh5p.package import H5PPackage as PyH5PPackage
 from pyh5p.package import PackagedLibrary
 
 CONTENT_EXTENSIONS = frozenset(
-    "json png jpg jpeg gif bmp tif tiff eot ttf woff woff2 otf webm mp4 ogg mp3 m4a wav txt pdf "
-    "rtf doc docx xls xlsx ppt pptx odt ods odp csv diff patch swf md textile vtt webvtt gltf "
-    "glb".split()
+    [
+        "json",
+        "png",
+        "jpg",
+        "jpeg",
+        "gif",
+        "bmp",
+        "tif",
+        "tiff",
+        "eot",
+        "ttf",
+        "woff",
+        "woff2",
+        "otf",
+        "webm",
+        "mp4",
+        "ogg",
+        "mp3",
+        "m4a",
+        "wav",
+        "txt",
+        "pdf",
+        "rtf",
+        "doc",
+        "docx",
+        "xls",
+        "xlsx",
+        "ppt",
+        "pptx",
+        "odt",
+        "ods",
+        "odp",
+        "csv",
+        "diff",
+        "patch",
+        "swf",
+        "md",
+        "textile",
+        "vtt",
+        "webvtt",
+        "gltf",
+        "glb",
+    ]
 )
 LIBRARY_EXTENSIONS = CONTENT_EXTENSIONS | {"js", "css", "svg", "xml"}
 
