@@ -24,7 +24,7 @@ import uuid
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -205,14 +205,20 @@ def install_package(
     removed and no row is left. Call it outside any outer transaction that might roll back
     later (files cannot follow a rollback that happens after this function returned).
     """
-    written: list[str] = []
-    try:
-        with transaction.atomic():
-            package = _install(validated, title=title, uploaded_by=uploaded_by, written=written)
-    except BaseException:
-        _discard(written)
-        raise
-    return package
+    for attempt in (1, 2):
+        written: list[str] = []
+        try:
+            with transaction.atomic():
+                return _install(validated, title=title, uploaded_by=uploaded_by, written=written)
+        except IntegrityError:
+            # A concurrent upload installed one of our libraries first; try again with it.
+            _discard(written)
+            if attempt == 2:
+                raise
+        except BaseException:
+            _discard(written)
+            raise
+    raise AssertionError("unreachable")
 
 
 def _install(validated, *, title, uploaded_by, written) -> H5PPackage:

@@ -5,7 +5,17 @@ import json
 import zipfile
 from pathlib import Path
 
+import pytest
+from django.utils import translation
+
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "h5p"
+
+
+@pytest.fixture(autouse=False)
+def english():
+    """Messages are asserted in English (the source language); Vietnamese is the default."""
+    with translation.override("en"):
+        yield
 
 
 def fixture(prefix: str) -> Path:

@@ -8,6 +8,7 @@ import pytest
 
 from courses.h5p.validation import H5PValidationError, LibraryRef, validate_package
 
+from .h5p_support import english  # noqa: F401
 from .h5p_support import (
     all_fixtures,
     edit_json,
@@ -18,6 +19,7 @@ from .h5p_support import (
     rebuild,
 )
 
+pytestmark = pytest.mark.usefixtures("english")
 VALID = [p for p in all_fixtures() if not p.name.startswith("content-only")]
 
 
