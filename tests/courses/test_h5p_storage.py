@@ -8,8 +8,13 @@ from courses.h5p.storage import MissingLibrariesError, install_package
 from courses.h5p.validation import validate_package
 from courses.models import H5PLibrary, H5PPackage
 
-from .h5p_support import english  # noqa: F401
-from .h5p_support import all_fixtures, blanks_library_package, fixture, media_files
+from .h5p_support import (
+    all_fixtures,
+    blanks_library_package,
+    english,  # noqa: F401
+    fixture,
+    media_files,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 

@@ -8,10 +8,10 @@ import pytest
 
 from courses.h5p.validation import H5PValidationError, LibraryRef, validate_package
 
-from .h5p_support import english  # noqa: F401
 from .h5p_support import (
     all_fixtures,
     edit_json,
+    english,  # noqa: F401
     fixture,
     make_zip,
     media_files,

@@ -8,8 +8,11 @@ from django.core.management import CommandError, call_command
 
 from courses.models import H5PLibrary, H5PPackage
 
-from .h5p_support import english  # noqa: F401
-from .h5p_support import fixture, media_files
+from .h5p_support import (
+    english,  # noqa: F401
+    fixture,
+    media_files,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 ROOT = Path(__file__).resolve().parents[2]
