@@ -62,13 +62,15 @@
   }
 
   function listen(element) {
-    if (listening || !window.H5P || !window.H5P.externalDispatcher) {
+    // An empty data-xapi-endpoint (the admin preview) records nothing.
+    if (listening || element.dataset.xapiEndpoint === "" ||
+        !window.H5P || !window.H5P.externalDispatcher) {
       return;
     }
     listening = true;
     window.H5P.externalDispatcher.on("xAPI", function (event) {
       queue.push({
-        endpoint: element.dataset.xapiEndpoint || "/api/xapi/statements",
+        endpoint: element.dataset.xapiEndpoint,
         csrf: element.dataset.csrfToken || "",
         statement: event.data.statement
       });
