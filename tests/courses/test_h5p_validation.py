@@ -272,3 +272,11 @@ def test_media_path_traversal_in_content_json_refused():
     assert refused(rebuild("greetingcard-minimal", escape)) == (
         "content/content.json refers to an unsafe path: ../../x.jpg"
     )
+
+
+def test_refusals_are_translated_to_vietnamese():
+    from django.utils import translation
+
+    with translation.override("vi"):
+        message = refused(rebuild("truefalse", lambda e: e.update({"content/x.php": b"<?php"})))
+    assert message == "Loại tệp không được phép trong gói H5P: content/x.php"
