@@ -1,6 +1,11 @@
-"""The H5P player in a real browser: content renders, an answer posts an xAPI statement."""
+"""The H5P player in a real browser: content renders, an answer posts an xAPI statement.
+
+The xAPI endpoint belongs to the training work; here Playwright intercepts the POST the
+player's script makes to /api/xapi/statements and answers it.
+"""
 
 import json
+from types import SimpleNamespace
 
 import pytest
 
@@ -15,30 +20,40 @@ pytestmark = [
 ]
 
 
-def open_player(browser, live_server, prefix):
+def open_player(browser, live_server, prefix, *, offline_first=False):
+    """A phone-sized page playing the fixture; records the statements posted."""
     package = install_package(validate_package(fixture(prefix)))
     page = browser.new_page(viewport={"width": 360, "height": 740})
-    statements = []
-    failed = []
-    page.on("requestfailed", lambda request: failed.append(request.url))
+    run = SimpleNamespace(package=package, page=page, statements=[], dropped=[], failed=[])
+    page.on("requestfailed", lambda request: run.failed.append(request.url))
 
     def capture(route):
-        statements.append(json.loads(route.request.post_data))
+        if offline_first and not run.dropped:
+            run.dropped.append(json.loads(route.request.post_data))
+            route.abort("internetdisconnected")
+            return
         assert route.request.headers["x-csrftoken"]
+        run.statements.append(json.loads(route.request.post_data))
         route.fulfill(status=200, content_type="application/json", body="[]")
 
     page.route("**/api/xapi/statements", capture)
     page.goto(f"{live_server.url}/test-h5p/{package.pk}/")
-    frame = page.frame_locator(".h5p-player iframe")
-    return package, page, frame, statements, failed
+    run.frame = page.frame_locator(".h5p-player iframe")
+    return run
 
 
-def wait_for_statement(page, statements, verb):
-    for _ in range(50):
-        if any(s["verb"]["id"].endswith(verb) for s in statements):
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError(f"no '{verb}' statement among {[s['verb']['id'] for s in statements]}")
+def answered(run):
+    """The first 'answered' statement posted, waiting up to 15 s (retries back off 2 s)."""
+    for _ in range(150):
+        found = [s for s in run.statements if s["verb"]["id"].endswith("/answered")]
+        if found:
+            return found[0]
+        run.page.wait_for_timeout(100)
+    raise AssertionError(f"no 'answered' among {[s['verb']['id'] for s in run.statements]}")
+
+
+def assert_assets_loaded(run):
+    assert not [url for url in run.failed if "/media/" in url or "/static/" in url]
 
 
 def expected_iri(live_server, package):
@@ -46,26 +61,27 @@ def expected_iri(live_server, package):
 
 
 def test_true_false_plays_and_reports(browser, live_server):
-    package, page, frame, statements, failed = open_player(browser, live_server, "truefalse")
-    frame.locator(".h5p-true-false-answer").first.wait_for(timeout=15000)
-    assert frame.locator(".h5p-enable-fullscreen").count() == 1
-    frame.locator(".h5p-true-false-answer").first.click()
-    frame.locator(".h5p-question-check-answer").click()
-    wait_for_statement(page, statements, "answered")
-    answered = next(s for s in statements if s["verb"]["id"].endswith("answered"))
-    assert answered["object"]["id"] == expected_iri(live_server, package)
-    assert "score" in answered["result"]
-    assert not [url for url in failed if "/media/" in url or "/static/" in url]
-    page.close()
+    run = open_player(browser, live_server, "truefalse")
+    run.frame.locator(".h5p-true-false-answer").first.wait_for(timeout=15000)
+    assert run.frame.locator(".h5p-enable-fullscreen").count() == 1
+    run.frame.locator(".h5p-true-false-answer").first.click()
+    run.frame.locator(".h5p-question-check-answer").click()
+    statement = answered(run)
+    assert statement["object"]["id"] == expected_iri(live_server, run.package)
+    assert "score" in statement["result"]
+    assert_assets_loaded(run)
+    run.page.close()
 
 
-def test_multichoice_plays_and_reports(browser, live_server):
-    package, page, frame, statements, failed = open_player(browser, live_server, "multichoice")
-    frame.locator(".h5p-answer").first.wait_for(timeout=15000)
-    frame.locator(".h5p-answer").first.click()
-    frame.locator(".h5p-question-check-answer").click()
-    wait_for_statement(page, statements, "answered")
-    answered = next(s for s in statements if s["verb"]["id"].endswith("answered"))
-    assert answered["object"]["id"] == expected_iri(live_server, package)
-    assert not [url for url in failed if "/media/" in url or "/static/" in url]
-    page.close()
+def test_multichoice_reports_after_a_network_failure(browser, live_server):
+    run = open_player(browser, live_server, "multichoice", offline_first=True)
+    run.frame.locator(".h5p-answer").first.wait_for(timeout=15000)
+    run.frame.locator(".h5p-answer").first.click()
+    run.frame.locator(".h5p-question-check-answer").click()
+    statement = answered(run)
+    assert statement["object"]["id"] == expected_iri(live_server, run.package)
+    # The first POST failed (network down); that statement was kept and sent again, first.
+    assert len(run.dropped) == 1
+    assert run.statements[0] == run.dropped[0]
+    assert_assets_loaded(run)
+    run.page.close()
