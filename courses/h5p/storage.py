@@ -30,7 +30,13 @@ from django.utils.translation import gettext as _
 
 from courses.models import H5PLibrary, H5PPackage
 
-from .validation import H5PValidationError, LibraryRef, PackagedLibraryFiles, ValidatedPackage
+from .validation import (
+    H5PValidationError,
+    LibraryRef,
+    PackagedLibraryFiles,
+    ValidatedPackage,
+    parse_dependencies,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +69,6 @@ def _row_key(row: H5PLibrary) -> tuple[str, int, int]:
 
 
 def _row_dependencies(row: H5PLibrary) -> list[LibraryRef]:
-    from .validation import parse_dependencies
-
     return parse_dependencies(row.metadata.get("preloadedDependencies"), where=str(row))
 
 

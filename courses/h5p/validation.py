@@ -60,7 +60,6 @@ from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from pyh5p import Semantics
 from pyh5p.content import H5PContent
 from pyh5p.errors import H5PError
 from pyh5p.library import LibraryId, LibraryStore
@@ -445,9 +444,8 @@ def _read_library(folder: str, files: dict[str, bytes]) -> PackagedLibraryFiles:
                 )
     if "semantics.json" in files:
         _json(files["semantics.json"], where=f"{folder}/semantics.json")
-    library = PackagedLibraryFiles(ref=ref, patch=parsed.patch, metadata=metadata, files=files)
-    library.dependencies  # noqa: B018 (parses, refusing bad versions early)
-    return library
+    parse_dependencies(metadata.get("preloadedDependencies"), where=where)  # refuse bad ones now
+    return PackagedLibraryFiles(ref=ref, patch=parsed.patch, metadata=metadata, files=files)
 
 
 def _judge_pyh5p(package: PyH5PPackage, warnings: list[str]) -> None:
@@ -494,7 +492,6 @@ def _semantic_warnings(package: PyH5PPackage, main: str, warnings: list[str]) ->
     if library is None:
         return  # content-only package: the semantics are those of an installed library
     try:
-        Semantics.from_json(library.semantics_raw)
         content = H5PContent(
             LibraryStore(),
             library.id,
