@@ -59,6 +59,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from pyh5p.content import H5PContent
 from pyh5p.errors import H5PError
@@ -275,8 +276,8 @@ def _open_zip(stream: BinaryIO) -> zipfile.ZipFile:
     stream.seek(0)
     if size > max_upload:
         raise H5PValidationError(
-            _("The file is too large (%(size)d MB; at most %(max)d MB).")
-            % {"size": size // (1024 * 1024), "max": max_upload // (1024 * 1024)}
+            _("The file is too large (%(size)s; at most %(max)s).")
+            % {"size": filesizeformat(size), "max": filesizeformat(max_upload)}
         )
     try:
         return zipfile.ZipFile(stream)
@@ -297,8 +298,8 @@ def _check_structure(infos: list[zipfile.ZipInfo]) -> list[zipfile.ZipInfo]:
     declared = sum(info.file_size for info in infos)
     if declared > max_total:
         raise H5PValidationError(
-            _("The package would unpack to %(size)d MB; at most %(max)d MB is allowed.")
-            % {"size": declared // (1024 * 1024), "max": max_total // (1024 * 1024)}
+            _("The package would unpack to %(size)s; at most %(max)s is allowed.")
+            % {"size": filesizeformat(declared), "max": filesizeformat(max_total)}
         )
     compressed = sum(info.compress_size for info in infos)
     if declared > RATIO_MIN_ENTRY_BYTES and declared / max(compressed, 1) > max_ratio:

@@ -223,7 +223,7 @@ def test_entry_ratio_checked_even_when_overall_ratio_is_fine(settings):
 def test_declared_size_cap(settings):
     settings.H5P_MAX_UNCOMPRESSED_BYTES = 1024 * 1024
     assert refused(fixture("truefalse")) == (
-        "The package would unpack to 1 MB; at most 1 MB is allowed."
+        "The package would unpack to 1.3\xa0MB; at most 1.0\xa0MB is allowed."
     )
 
 
@@ -235,7 +235,7 @@ def test_entry_count_cap(settings):
 def test_upload_size_cap(settings):
     settings.H5P_MAX_UPLOAD_BYTES = 1024
     assert refused(fixture("greetingcard-minimal")) == (
-        "The file is too large (0 MB; at most 0 MB)."
+        "The file is too large (34.9\xa0KB; at most 1.0\xa0KB)."
     )
 
 
