@@ -141,17 +141,34 @@ def _write(name: str, data: bytes, written: list[str]) -> None:
         raise OSError(f"storage saved {name} as {saved}")
 
 
-def delete_tree(prefix: str) -> None:
-    """Remove every file under a storage prefix (and, on local disk, the empty folders)."""
+def list_tree(prefix: str) -> list[str]:
+    """Every file under a storage prefix, as paths relative to it."""
     try:
         folders, files = default_storage.listdir(prefix)
     except (FileNotFoundError, NotADirectoryError):
-        return
-    for name in files:
-        default_storage.delete(f"{prefix}/{name}")
+        return []
+    found = list(files)
     for folder in folders:
-        delete_tree(f"{prefix}/{folder}")
-    _remove_empty_folder(prefix)
+        found.extend(f"{folder}/{name}" for name in list_tree(f"{prefix}/{folder}"))
+    return found
+
+
+def delete_tree(prefix: str) -> None:
+    """Remove every file under a storage prefix (and, on local disk, the empty folders)."""
+    names = list_tree(prefix)
+    for name in names:
+        default_storage.delete(f"{prefix}/{name}")
+    _prune_empty_folders(prefix, names)
+
+
+def _prune_empty_folders(prefix: str, names) -> None:
+    """On local disk, remove the folders under `prefix` (itself included) left empty."""
+    folders = {prefix}
+    for name in names:
+        parts = name.split("/")[:-1]
+        folders.update(f"{prefix}/{'/'.join(parts[:i])}" for i in range(1, len(parts) + 1))
+    for folder in sorted(folders, key=len, reverse=True):
+        _remove_empty_folder(folder)
 
 
 def _remove_empty_folder(prefix: str) -> None:
@@ -183,10 +200,17 @@ def _write_library(lib: PackagedLibraryFiles, written: list[str]) -> None:
 
 
 def _replace_library(lib: PackagedLibraryFiles) -> None:
-    """After commit: swap an installed library folder for its newer patch."""
+    """After commit: turn an installed library folder into its newer patch.
+
+    Files are overwritten one by one, then the old patch's extra files are removed, so the
+    folder is never empty while lessons are playing.
+    """
     root = library_path(lib.ref)
-    delete_tree(root)
+    stale = set(list_tree(root)) - set(lib.files)
     _write_library(lib, [])
+    for name in stale:
+        default_storage.delete(f"{root}/{name}")
+    _prune_empty_folders(root, stale)
 
 
 def _library_fields(lib: PackagedLibraryFiles) -> dict:
@@ -253,7 +277,7 @@ def _install(validated, *, title, uploaded_by, written) -> H5PPackage:
             for attr, value in _library_fields(lib).items():
                 setattr(row, attr, value)
             row.save()
-            transaction.on_commit(lambda lib=lib: _replace_library(lib))
+            transaction.on_commit(lambda lib=lib: _replace_library(lib), robust=True)
             changed.append((row, lib))
     for row, lib in changed:
         row.dependencies.set([rows[_key(dep)] for dep in lib.dependencies if _key(dep) in rows])

@@ -117,6 +117,13 @@ def test_newer_patch_replaces_older_after_commit(django_capture_on_commit_callba
     joubel = H5PLibrary.objects.get(machine_name="H5P.JoubelUI")
     assert joubel.patch_version == 12
     assert library_json("H5P.JoubelUI-1.3")["patchVersion"] == 12
+    newer = next(
+        lib
+        for lib in validate_package(fixture("multichoice")).libraries
+        if lib.ref.machine_name == "H5P.JoubelUI"
+    )
+    # Exactly the new patch's files: those only in the old patch are gone.
+    assert sorted(storage.list_tree("h5p/libraries/H5P.JoubelUI-1.3")) == sorted(newer.files)
     assert H5PLibrary.objects.filter(machine_name="H5P.JoubelUI").count() == 1
 
 
@@ -200,3 +207,15 @@ def test_concurrent_installs_of_the_same_libraries_leave_one_copy(settings):
         assert (settings.MEDIA_ROOT / "h5p/libraries" / lib.folder_name / "library.json").is_file()
     content = settings.MEDIA_ROOT / "h5p/content"
     assert sorted(p.name for p in content.iterdir()) == sorted(str(p.uuid) for p in packages)
+
+
+def test_patch_upgrade_removes_files_only_the_old_patch_had(django_capture_on_commit_callbacks):
+    from .h5p_support import rebuild
+
+    old = rebuild("truefalse", lambda e: e.update({"H5P.JoubelUI-1.3/css/old.css": b"a{}"}))
+    install(old)  # H5P.JoubelUI 1.3.9 with an extra file
+    assert default_storage.exists("h5p/libraries/H5P.JoubelUI-1.3/css/old.css")
+    with django_capture_on_commit_callbacks(execute=True):
+        install(fixture("multichoice"))  # 1.3.12
+    assert not default_storage.exists("h5p/libraries/H5P.JoubelUI-1.3/css/old.css")
+    assert library_json("H5P.JoubelUI-1.3")["patchVersion"] == 12
