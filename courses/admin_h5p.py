@@ -6,7 +6,9 @@ granted per role in libraries/access.py (H5P packages are network-wide content).
 """
 
 from django import forms
+from django.contrib import messages
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.views import generic
@@ -66,6 +68,23 @@ class H5PCreateView(generic.CreateView):
             title=self.form.cleaned_data.get("title") or None,
             uploaded_by=self.request.user,
         )
+
+    def save_action(self):
+        response = super().save_action()
+        count = len(self.form.validated.warnings)
+        if count:
+            messages.warning(
+                self.request,
+                ngettext(
+                    "H5P accepted the package with %(count)d remark (ignored files, or content "
+                    "that differs from its library's description); check the preview.",
+                    "H5P accepted the package with %(count)d remarks (ignored files, or content "
+                    "that differs from its library's description); check the preview.",
+                    count,
+                )
+                % {"count": count},
+            )
+        return response
 
     def form_valid(self, form):
         try:

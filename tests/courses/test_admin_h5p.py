@@ -36,6 +36,9 @@ def test_admins_upload_a_package(client, role, settings):
     assert package.title == "Đúng hay sai?"
     assert package.uploaded_by == user
     assert (settings.MEDIA_ROOT / package.content_path / "content" / "content.json").is_file()
+    # The stray H5P_CONTENT_HERE.txt was ignored, and staff are told so.
+    shown = [str(m) for m in response.wsgi_request._messages]
+    assert any(m.startswith("H5P đã nhận gói với 1 lưu ý") for m in shown)
 
 
 def test_librarian_may_list_but_not_upload(client, settings):
