@@ -26,6 +26,11 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "libraries.delete_membership",
         "libraries.view_joinrequest",
         "libraries.change_joinrequest",
+        # H5P packages are network-wide content, not per library.
+        "courses.view_h5ppackage",
+        "courses.add_h5ppackage",
+        "courses.change_h5ppackage",
+        "courses.delete_h5ppackage",
     },
     Role.LIBRARY_ADMIN: {
         "wagtailadmin.access_admin",
@@ -38,11 +43,17 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "libraries.delete_membership",
         "libraries.view_joinrequest",
         "libraries.change_joinrequest",
+        # H5P packages are network-wide content, not per library.
+        "courses.view_h5ppackage",
+        "courses.add_h5ppackage",
+        "courses.change_h5ppackage",
+        "courses.delete_h5ppackage",
     },
     Role.LIBRARIAN: {
         "wagtailadmin.access_admin",
         "libraries.view_library",
         "libraries.view_membership",
+        "courses.view_h5ppackage",
     },
     Role.TEACHER: set(),
     Role.STUDENT: set(),

@@ -20,3 +20,14 @@ def profile(request):
         response.set_cookie("django_language", user.preferred_language, samesite="Lax")
         return response
     return render(request, "account/profile.html", {"form": form})
+
+
+def serve_media(request, path):
+    """MEDIA_URL served by Django when settings.SERVE_MEDIA is on (dev, tests, small LAN).
+
+    MEDIA_ROOT is read per request so a test that points it elsewhere is honoured.
+    """
+    from django.conf import settings
+    from django.views.static import serve
+
+    return serve(request, path, document_root=settings.MEDIA_ROOT)

@@ -170,6 +170,15 @@ STORAGES = {
 
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 MEDIA_URL = "/media/"
+# Django serves MEDIA_URL itself when true (development, tests, a single-machine LAN install).
+# In production let the web server serve MEDIA_ROOT (H5P content and libraries live there).
+SERVE_MEDIA = env_bool("SERVE_MEDIA", DEBUG)
+
+# H5P uploads (courses/h5p/validation.py): caps checked before anything is unpacked.
+H5P_MAX_UPLOAD_BYTES = int(os.environ.get("H5P_MAX_UPLOAD_BYTES", 100 * 1024 * 1024))
+H5P_MAX_ENTRIES = int(os.environ.get("H5P_MAX_ENTRIES", 5000))
+H5P_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("H5P_MAX_UNCOMPRESSED_BYTES", 300 * 1024 * 1024))
+H5P_MAX_RATIO = int(os.environ.get("H5P_MAX_RATIO", 100))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

@@ -16,3 +16,4 @@ STORAGES = {
 }
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 ALLOWED_HOSTS = ["*"]
+SERVE_MEDIA = True  # the live server of browser tests must reach H5P content

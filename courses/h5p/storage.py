@@ -1,0 +1,309 @@
+"""Install validated H5P packages: libraries stored once and shared, content per package.
+
+Layout in the default storage (MEDIA_ROOT locally, S3 later), as h5p-standalone expects:
+
+    h5p/libraries/<Machine.Name-Major.Minor>/library.json ...   (librariesPath, shared)
+    h5p/content/<uuid>/h5p.json                                 (h5pJsonPath)
+    h5p/content/<uuid>/content/content.json, images/...         (contentJsonPath)
+
+Only the storage API is used (no os paths), so another backend can replace FileSystemStorage.
+
+Libraries the player provides: h5p-standalone bundles H5P core and H5P.jQuery in
+frame.bundle.js, but neither is an H5P library that packages list as a dependency, and the
+player fetches library.json for every declared dependency without exception. So no declared
+dependency can be exempted: each must be in the package or already installed
+(PLAYER_PROVIDED_LIBRARIES is empty on purpose).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import uuid
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from courses.models import H5PLibrary, H5PPackage
+
+from .validation import (
+    H5PValidationError,
+    LibraryRef,
+    PackagedLibraryFiles,
+    ValidatedPackage,
+    parse_dependencies,
+)
+
+logger = logging.getLogger(__name__)
+
+LIBRARIES_ROOT = "h5p/libraries"
+CONTENT_ROOT = "h5p/content"
+PLAYER_PROVIDED_LIBRARIES: frozenset[str] = frozenset()
+
+
+class MissingLibrariesError(H5PValidationError):
+    """The package needs libraries that are neither in it nor installed."""
+
+    def __init__(self, missing: list[LibraryRef]):
+        self.missing = missing
+        super().__init__(
+            _("Missing H5P libraries (upload a package that contains them first): %(list)s")
+            % {"list": ", ".join(str(ref) for ref in missing)}
+        )
+
+
+def library_path(ref: LibraryRef | H5PLibrary) -> str:
+    return f"{LIBRARIES_ROOT}/{ref.folder_name}"
+
+
+def _key(ref: LibraryRef) -> tuple[str, int, int]:
+    return (ref.machine_name, ref.major, ref.minor)
+
+
+def _row_key(row: H5PLibrary) -> tuple[str, int, int]:
+    return (row.machine_name, row.major_version, row.minor_version)
+
+
+def _row_dependencies(row: H5PLibrary) -> list[LibraryRef]:
+    return parse_dependencies(row.metadata.get("preloadedDependencies"), where=str(row))
+
+
+def resolve_libraries(
+    validated: ValidatedPackage, installed: dict[tuple[str, int, int], H5PLibrary]
+) -> tuple[list[tuple[str, int, int]], list[LibraryRef]]:
+    """Dependency closure of the package (preloaded, recursively): (needed keys, missing)."""
+    packaged = {_key(lib.ref): lib for lib in validated.libraries}
+    needed: list[tuple[str, int, int]] = []
+    missing: list[LibraryRef] = []
+    pending = list(validated.preloaded)
+    seen: set[tuple[str, int, int]] = set()
+    while pending:
+        ref = pending.pop(0)
+        key = _key(ref)
+        if key in seen or ref.machine_name in PLAYER_PROVIDED_LIBRARIES:
+            continue
+        seen.add(key)
+        if key in packaged:
+            needed.append(key)
+            pending.extend(packaged[key].dependencies)
+        elif key in installed:
+            needed.append(key)
+            pending.extend(_row_dependencies(installed[key]))
+        else:
+            missing.append(ref)
+    return needed, missing
+
+
+def _referenced_keys(validated: ValidatedPackage) -> set[tuple[str, int, int]]:
+    keys = {_key(ref) for ref in validated.preloaded}
+    for lib in validated.libraries:
+        keys.add(_key(lib.ref))
+        keys.update(_key(dep) for dep in lib.dependencies)
+    return keys
+
+
+def _installed(keys, *, lock: bool) -> dict[tuple[str, int, int], H5PLibrary]:
+    """Installed rows for these keys, and, recursively, for their own dependencies."""
+    found: dict[tuple[str, int, int], H5PLibrary] = {}
+    pending = set(keys)
+    while pending:
+        condition = Q(pk__in=[])
+        for name, major, minor in pending:
+            condition |= Q(machine_name=name, major_version=major, minor_version=minor)
+        queryset = H5PLibrary.objects.filter(condition)
+        if lock:
+            queryset = queryset.select_for_update()
+        rows = list(queryset)
+        pending = set()
+        for row in rows:
+            found[_row_key(row)] = row
+            pending.update(_key(dep) for dep in _row_dependencies(row))
+        pending -= set(found) | set(keys)
+    return found
+
+
+def missing_libraries(validated: ValidatedPackage) -> list[LibraryRef]:
+    """Libraries the package needs that are neither in it nor installed (read-only check)."""
+    installed = _installed(_referenced_keys(validated), lock=False)
+    return resolve_libraries(validated, installed)[1]
+
+
+def _write(name: str, data: bytes, written: list[str]) -> None:
+    if default_storage.exists(name):
+        default_storage.delete(name)
+    saved = default_storage.save(name, ContentFile(data))
+    written.append(saved)
+    if saved != name:  # a storage that renamed the file would break the player's paths
+        raise OSError(f"storage saved {name} as {saved}")
+
+
+def list_tree(prefix: str) -> list[str]:
+    """Every file under a storage prefix, as paths relative to it."""
+    try:
+        folders, files = default_storage.listdir(prefix)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    found = list(files)
+    for folder in folders:
+        found.extend(f"{folder}/{name}" for name in list_tree(f"{prefix}/{folder}"))
+    return found
+
+
+def delete_tree(prefix: str) -> None:
+    """Remove every file under a storage prefix (and, on local disk, the empty folders)."""
+    names = list_tree(prefix)
+    for name in names:
+        default_storage.delete(f"{prefix}/{name}")
+    _prune_empty_folders(prefix, names)
+
+
+def _prune_empty_folders(prefix: str, names) -> None:
+    """On local disk, remove the folders under `prefix` (itself included) left empty."""
+    folders = {prefix}
+    for name in names:
+        parts = name.split("/")[:-1]
+        folders.update(f"{prefix}/{'/'.join(parts[:i])}" for i in range(1, len(parts) + 1))
+    for folder in sorted(folders, key=len, reverse=True):
+        _remove_empty_folder(folder)
+
+
+def _remove_empty_folder(prefix: str) -> None:
+    try:
+        path = default_storage.path(prefix)
+    except NotImplementedError:
+        return  # object storage has no folders
+    with contextlib.suppress(OSError):
+        os.rmdir(path)
+
+
+def _discard(written: list[str]) -> None:
+    for name in written:
+        try:
+            default_storage.delete(name)
+        except OSError:
+            logger.exception("could not remove %s after a failed H5P install", name)
+    for folder in sorted({n.rsplit("/", 1)[0] for n in written}, key=len, reverse=True):
+        parts = folder.split("/")
+        while len(parts) > 2:  # keep h5p/libraries and h5p/content themselves
+            _remove_empty_folder("/".join(parts))
+            parts.pop()
+
+
+def _write_library(lib: PackagedLibraryFiles, written: list[str]) -> None:
+    root = library_path(lib.ref)
+    for name, data in sorted(lib.files.items()):
+        _write(f"{root}/{name}", data, written)
+
+
+def _replace_library(lib: PackagedLibraryFiles) -> None:
+    """After commit: turn an installed library folder into its newer patch.
+
+    Files are overwritten one by one, then the old patch's extra files are removed, so the
+    folder is never empty while lessons are playing.
+    """
+    root = library_path(lib.ref)
+    stale = set(list_tree(root)) - set(lib.files)
+    _write_library(lib, [])
+    for name in stale:
+        default_storage.delete(f"{root}/{name}")
+    _prune_empty_folders(root, stale)
+
+
+def _library_fields(lib: PackagedLibraryFiles) -> dict:
+    return {
+        "patch_version": lib.patch,
+        "title": str(lib.metadata.get("title", ""))[:255],
+        "runnable": str(lib.metadata.get("runnable", 0)) in ("1", "True", "true"),
+        "metadata": lib.metadata,
+    }
+
+
+def install_package(
+    validated: ValidatedPackage, *, title: str | None = None, uploaded_by=None
+) -> H5PPackage:
+    """Store a validated package: its libraries once (shared), its content under its uuid.
+
+    A newer patch of an installed library replaces the older one (after commit); an older
+    patch never overwrites a newer one. Missing dependencies raise MissingLibrariesError
+    naming each, before anything is written. If anything fails, the files this call wrote are
+    removed and no row is left. Call it outside any outer transaction that might roll back
+    later (files cannot follow a rollback that happens after this function returned).
+    """
+    for attempt in (1, 2):
+        written: list[str] = []
+        try:
+            with transaction.atomic():
+                return _install(validated, title=title, uploaded_by=uploaded_by, written=written)
+        except IntegrityError:
+            # A concurrent upload installed one of our libraries first; try again with it.
+            _discard(written)
+            if attempt == 2:
+                raise
+        except BaseException:
+            _discard(written)
+            raise
+    raise AssertionError("unreachable")
+
+
+def _install(validated, *, title, uploaded_by, written) -> H5PPackage:
+    installed = _installed(_referenced_keys(validated), lock=True)
+    needed, missing = resolve_libraries(validated, installed)
+    if missing:
+        raise MissingLibrariesError(missing)
+
+    rows: dict[tuple[str, int, int], H5PLibrary] = dict(installed)
+    changed: list[tuple[H5PLibrary, PackagedLibraryFiles]] = []
+    for lib in validated.libraries:
+        key = _key(lib.ref)
+        row = rows.get(key)
+        if row is None:
+            # The insert takes the unique-key lock first; a concurrent install of the same
+            # library waits here and fails before writing a single file.
+            row = H5PLibrary.objects.create(
+                machine_name=lib.ref.machine_name,
+                major_version=lib.ref.major,
+                minor_version=lib.ref.minor,
+                **_library_fields(lib),
+            )
+            delete_tree(library_path(lib.ref))  # leftovers of a crash, owned by no row
+            _write_library(lib, written)
+            rows[key] = row
+            changed.append((row, lib))
+        elif lib.patch > row.patch_version:
+            for attr, value in _library_fields(lib).items():
+                setattr(row, attr, value)
+            row.save()
+            transaction.on_commit(lambda lib=lib: _replace_library(lib), robust=True)
+            changed.append((row, lib))
+    for row, lib in changed:
+        row.dependencies.set([rows[_key(dep)] for dep in lib.dependencies if _key(dep) in rows])
+
+    package_uuid = uuid.uuid4()
+    root = f"{CONTENT_ROOT}/{package_uuid}"
+    _write(f"{root}/h5p.json", validated.h5p_json_bytes, written)
+    for name, data in sorted(validated.content_files.items()):
+        _write(f"{root}/content/{name}", data, written)
+    package = H5PPackage.objects.create(
+        uuid=package_uuid,
+        title=(title or validated.title or _("Untitled H5P activity"))[:255],
+        main_library=rows[_key(validated.main_library)],
+        h5p_json=validated.h5p_json,
+        file_size=validated.upload_size,
+        uploaded_by=uploaded_by,
+    )
+    package.libraries.set([rows[key] for key in needed])
+    return package
+
+
+def delete_package(package: H5PPackage) -> None:
+    """Delete the package row, then (after commit) its content folder. Libraries stay."""
+    with transaction.atomic():
+        package.delete()
+
+
+def remove_content_files(package_uuid) -> None:
+    delete_tree(f"{CONTENT_ROOT}/{package_uuid}")

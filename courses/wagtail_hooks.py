@@ -1,0 +1,1 @@
+from courses import admin_h5p  # noqa: F401

@@ -1,0 +1,130 @@
+/*
+ * Knowledge Bridge H5P player: starts h5p-standalone on every [data-h5p-player] element and
+ * posts each xAPI statement the content emits to our endpoint (data-xapi-endpoint, default
+ * /api/xapi/statements) with the CSRF token. Statements wait in a queue and are retried with
+ * a growing delay while the network is down (slow school links), in order.
+ */
+(function () {
+  "use strict";
+
+  if (window.KnowledgeBridgeH5P) {
+    window.KnowledgeBridgeH5P.start();
+    return;
+  }
+
+  var queue = [];
+  var sending = false;
+  var retryDelay = 2000;
+  var listening = false;
+  var starting = Promise.resolve();
+
+  function cookie(name) {
+    var parts = document.cookie ? document.cookie.split("; ") : [];
+    for (var i = 0; i < parts.length; i++) {
+      var eq = parts[i].indexOf("=");
+      if (parts[i].slice(0, eq) === name) {
+        return decodeURIComponent(parts[i].slice(eq + 1));
+      }
+    }
+    return "";
+  }
+
+  function flush() {
+    if (sending || queue.length === 0) {
+      return;
+    }
+    sending = true;
+    var item = queue[0];
+    fetch(item.endpoint, {
+      method: "POST",
+      credentials: "same-origin",
+      keepalive: true,
+      headers: {
+        "Content-Type": "application/json",
+        "X-CSRFToken": cookie("csrftoken") || item.csrf,
+        "X-Requested-With": "XMLHttpRequest"
+      },
+      body: JSON.stringify(item.statement)
+    }).then(function (response) {
+      // Server errors and throttling are retried; other refusals would fail again.
+      if (response.status >= 500 || response.status === 408 || response.status === 429) {
+        throw new Error("xAPI endpoint answered " + response.status);
+      }
+      queue.shift();
+      retryDelay = 2000;
+      sending = false;
+      flush();
+    }).catch(function () {
+      sending = false;
+      window.setTimeout(flush, retryDelay);
+      retryDelay = Math.min(retryDelay * 2, 60000);
+    });
+  }
+
+  function listen(element) {
+    // An empty data-xapi-endpoint (the admin preview) records nothing.
+    if (listening || element.dataset.xapiEndpoint === "" ||
+        !window.H5P || !window.H5P.externalDispatcher) {
+      return;
+    }
+    listening = true;
+    window.H5P.externalDispatcher.on("xAPI", function (event) {
+      queue.push({
+        endpoint: element.dataset.xapiEndpoint,
+        csrf: element.dataset.csrfToken || "",
+        statement: event.data.statement
+      });
+      flush();
+    });
+  }
+
+  function play(element) {
+    var data = element.dataset;
+    var status = element.querySelector(".h5p-player-status");
+    return new window.H5PStandalone.H5P(element, {
+      id: element.id,
+      h5pJsonPath: data.h5pJsonPath,
+      contentJsonPath: data.contentJsonPath,
+      librariesPath: data.librariesPath,
+      frameJs: data.frameJs,
+      frameCss: data.frameCss,
+      xAPIObjectIRI: data.xapiIri,
+      fullScreen: true,
+      frame: false,
+      copyright: false,
+      export: false,
+      embed: false,
+      icon: false
+    }).then(function () {
+      if (status) {
+        status.remove();
+      }
+      listen(element);
+    }).catch(function () {
+      if (status) {
+        status.remove();
+      }
+      var error = element.parentNode.querySelector(".h5p-player-error");
+      if (error) {
+        error.hidden = false;
+      }
+    });
+  }
+
+  function start() {
+    var elements = document.querySelectorAll("[data-h5p-player]:not([data-h5p-started])");
+    Array.prototype.forEach.call(elements, function (element) {
+      element.setAttribute("data-h5p-started", "");
+      // h5p-standalone sets up one global H5PIntegration: start players one after another.
+      starting = starting.then(function () { return play(element); });
+    });
+  }
+
+  window.addEventListener("online", flush);
+  window.KnowledgeBridgeH5P = { start: start, queue: queue, flush: flush };
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
