@@ -75,6 +75,16 @@ class LibraryForm(WagtailAdminModelForm):
         parent.queryset = choices
         if access.is_superuser(user):
             return
+        if self.instance.pk and "code" in self.fields:
+            # The code prefixes every barcode and card number already printed: keep it.
+            self.fields["code"].disabled = True
+            self.fields["code"].help_text = _("Fixed once the library exists.")
+        if "kind" in self.fields:
+            self.fields["kind"].choices = [
+                choice
+                for choice in self.fields["kind"].choices
+                if choice[0] != Library.Kind.PROVINCIAL or self.instance.kind == choice[0]
+            ]
         if self.instance.pk and not access.can_administer(user, self.instance.parent):
             # An admin edits their own top library but may not move it out of reach.
             parent.queryset = Library.objects.filter(pk=self.instance.parent_id)
@@ -84,6 +94,8 @@ class LibraryForm(WagtailAdminModelForm):
             parent.required = True
 
     def clean_code(self):
+        if self.fields["code"].disabled:
+            return self.instance.code
         return (self.cleaned_data.get("code") or "").strip().upper()
 
     def clean_parent(self):

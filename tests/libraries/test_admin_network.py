@@ -452,3 +452,26 @@ def test_admin_search_stays_inside_the_subtree(member_client, readers, url_name,
         getattr(obj, "code", None) or obj.user.username for obj in response.context["object_list"]
     }
     assert found == expected
+
+
+def test_library_code_is_fixed_once_created_and_no_new_province(member_client, tree):
+    client, _user = member_client(Role.LIBRARY_ADMIN)
+    data = library_post_data(tree.child, code="KHAC", name="Tên mới")
+    response = client.post(reverse("network_libraries:edit", args=[tree.child.pk]), data)
+    assert response.status_code == 302
+    tree.child.refresh_from_db()
+    assert (tree.child.code, tree.child.name) == ("THCSA", "Tên mới")
+
+    data = {"code": "TINH2", "kind": "provincial", "name": "Tỉnh 2", "parent": tree.own.pk}
+    response = client.post(reverse("network_libraries:add"), data)
+    assert response.status_code == 200
+    assert response.context["form"].errors["kind"]
+    assert not Library.objects.filter(code="TINH2").exists()
+
+
+def test_new_library_code_is_uppercased(member_client, tree):
+    client, _user = member_client(Role.LIBRARY_ADMIN)
+    data = {"code": "thcsz", "kind": "school", "name": "Trường Z", "parent": tree.own.pk}
+    response = client.post(reverse("network_libraries:add"), data)
+    assert response.status_code == 302
+    assert Library.objects.get(name="Trường Z").code == "THCSZ"
