@@ -10,8 +10,7 @@ from libraries import patrons
 from libraries.circulation import check_in, check_out
 from libraries.models import Loan, Patron, RegistrationRequest
 from libraries.patrons import PatronError
-
-from .factories_circulation import ItemFactory, PatronFactory
+from tests.libraries.factories_circulation import ItemFactory, PatronFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 
 from libraries.models import Role
 from tests.factories import LibraryFactory, MembershipFactory, UserFactory
@@ -24,3 +25,17 @@ def network(db):
     net.district, net.a, net.b = district, school_a, school_b
     net.librarian_a, net.librarian_b, net.admin = librarian_a, librarian_b, district_admin
     return net
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Assertions read the English source messages; one test checks the Vietnamese ones."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def client(client):
+    client.cookies["django_language"] = "en"
+    return client

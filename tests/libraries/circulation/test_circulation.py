@@ -9,8 +9,7 @@ from libraries import circulation
 from libraries.circulation import CirculationError, check_in, check_out, renew
 from libraries.models import CirculationRule, Hold, InterLibraryLoan, Item, Loan, Patron, Transfer
 from tests.factories import UserFactory
-
-from .factories_circulation import ItemFactory, PatronFactory, RecordFactory
+from tests.libraries.factories_circulation import ItemFactory, PatronFactory, RecordFactory
 
 pytestmark = pytest.mark.django_db
 

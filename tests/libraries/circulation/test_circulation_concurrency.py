@@ -10,8 +10,7 @@ from django.utils import timezone
 from libraries.circulation import CirculationError, check_out
 from libraries.models import CirculationRule, Loan, Patron, RegistrationRequest
 from libraries.patrons import PatronError, approve_registration
-
-from .factories_circulation import ItemFactory, PatronFactory
+from tests.libraries.factories_circulation import ItemFactory, PatronFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

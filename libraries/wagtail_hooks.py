@@ -1,0 +1,1 @@
+from . import admin_circulation  # noqa: F401
