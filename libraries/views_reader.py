@@ -24,16 +24,22 @@ def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
+def _rate_key(request) -> str:
+    return f"kb:register-card:{client_ip(request)}"
+
+
 def _rate_limited(request) -> bool:
-    """Count applications per IP in the shared cache (works across app servers)."""
-    key = f"kb:register-card:{client_ip(request)}"
+    """Applications sent from this IP in the window, counted in the shared cache."""
+    return cache.get(_rate_key(request), 0) >= REGISTRATION_LIMIT
+
+
+def _count_application(request) -> None:
+    key = _rate_key(request)
     cache.add(key, 0, REGISTRATION_WINDOW)
     try:
-        count = cache.incr(key)
-    except ValueError:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
         cache.set(key, 1, REGISTRATION_WINDOW)
-        count = 1
-    return count > REGISTRATION_LIMIT
 
 
 def register_card(request):
@@ -46,10 +52,12 @@ def register_card(request):
             )
         if request.POST.get("website"):
             # A bot filled the hidden field: pretend success, store nothing.
+            _count_application(request)
             return HttpResponseRedirect(reverse("libraries:register_card_done"))
         if form.is_valid():
             data = {k: v for k, v in form.cleaned_data.items() if k not in {"website", "consent"}}
             patrons.register(**data)
+            _count_application(request)
             return HttpResponseRedirect(reverse("libraries:register_card_done"))
     return render(request, "libraries/circulation/register.html", {"form": form})
 
