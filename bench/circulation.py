@@ -1,0 +1,249 @@
+"""Circulation benchmark on PostgreSQL: check-out + check-in round trips at network scale.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/kb_bench_circ \
+        .venv/bin/python bench/circulation.py [--quick] [--items N] [--readers N] [--actions N]
+
+Creates the database if needed, migrates it, fills it with generate_series (fast and
+repeatable: a second run reuses the data), then times the services exactly as the desk
+calls them, one desk after another (single thread): server time per action, p50/p95/max,
+round trips per second, and the number of SQL queries per action, for ordinary readers
+and for one reader who already has 50 loans. Prints figures; asserts nothing.
+"""
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "training_site.settings.test")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/kb_bench_circ")
+
+LIBRARIES = 200
+PREFIX = "BX"
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+    from dj_database_url import parse
+
+    config = parse(url)
+    name = config["NAME"]
+    admin = psycopg.connect(
+        host=config["HOST"] or "127.0.0.1",
+        port=config["PORT"] or 5432,
+        user=config["USER"] or "postgres",
+        password=config["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    )
+    exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+    if not exists:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+
+
+def populate(items: int, readers: int, out) -> None:
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+
+    from libraries.models import CirculationRule, Item, Library, Patron
+
+    if Item.objects.filter(barcode__startswith=PREFIX).count() >= items and (
+        Patron.objects.filter(card_number__startswith=PREFIX).count() >= readers
+    ):
+        out.write("data already present\n")
+        return
+    start = time.perf_counter()
+    with transaction.atomic():
+        province = Library.objects.get_or_create(
+            code="BXP", defaults={"name": "Bench province", "kind": "provincial"}
+        )[0]
+        districts = [
+            Library.objects.get_or_create(
+                code=f"BXD{d:02d}",
+                defaults={"name": f"District {d}", "kind": "district", "parent": province},
+            )[0]
+            for d in range(10)
+        ]
+        for n in range(LIBRARIES):
+            Library.objects.get_or_create(
+                code=f"BXS{n:03d}",
+                defaults={"name": f"Trường {n}", "kind": "school", "parent": districts[n % 10]},
+            )
+        get_user_model().objects.filter(username="bench").delete()
+        get_user_model().objects.create_superuser("bench", "bench@example.org", "bench-pass-2026")
+        CirculationRule.objects.all().delete()
+        CirculationRule.objects.create(loan_days=14, max_loans=5, renewals=2)
+        CirculationRule.objects.create(patron_category="student", max_loans=3)
+        CirculationRule.objects.create(patron_category="staff", max_loans=200)
+        first = Library.objects.get(code="BXS000")
+        CirculationRule.objects.create(library=first, patron_category="student", max_loans=4)
+    school_ids = list(
+        Library.objects.filter(code__startswith="BXS").order_by("code").values_list("pk", flat=True)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM libraries_loan")
+        cursor.execute("DELETE FROM libraries_hold")
+        cursor.execute("DELETE FROM libraries_transfer")
+        cursor.execute("DELETE FROM libraries_item WHERE barcode LIKE 'BX%%'")
+        cursor.execute("DELETE FROM libraries_patron WHERE card_number LIKE 'BX%%'")
+        cursor.execute("DELETE FROM libraries_record WHERE title LIKE 'Bench %%'")
+        cursor.execute("CREATE TEMP TABLE bench_libs (n int PRIMARY KEY, id bigint)")
+        cursor.executemany("INSERT INTO bench_libs VALUES (%s, %s)", list(enumerate(school_ids)))
+        records = max(items // 4, 1)
+        cursor.execute(
+            """
+            INSERT INTO libraries_record (title, subtitle, authors, publisher, place, isbn,
+                language, subjects, call_number, summary, control_number,
+                control_number_source, fingerprint, created_at, updated_at)
+            SELECT 'Bench ' || g, '', 'Tác giả ' || (g %% 5000), '', '', '', 'vie', '',
+                '895.9', '', '', '', '', now(), now()
+            FROM generate_series(1, %s) g
+            """,
+            [records],
+        )
+        cursor.execute("SELECT min(id) FROM libraries_record WHERE title LIKE 'Bench %%'")
+        first_record = cursor.fetchone()[0]
+        cursor.execute(
+            """
+            INSERT INTO libraries_item (record_id, library_id, location_id, barcode,
+                call_number, item_type, status, notes, created_at, updated_at)
+            SELECT %s + (g %% %s), l.id, l.id, 'BX' || lpad(g::text, 9, '0'),
+                '895.9', 'book', 'available', '', now(), now()
+            FROM generate_series(0, %s - 1) g JOIN bench_libs l ON l.n = g %% %s
+            """,
+            [first_record, records, items, LIBRARIES],
+        )
+        cursor.execute(
+            """
+            INSERT INTO libraries_patron (card_number, home_library_id, full_name, category,
+                school_class, address, phone, email, guardian_name, guardian_contact,
+                guardian_consent, expires_on, status, blocked_reason, keep_loan_history,
+                created_at)
+            SELECT 'BX-' || lpad(g::text, 7, '0'), l.id, 'Bạn đọc ' || g,
+                CASE WHEN g = 0 THEN 'staff' WHEN g %% 3 = 0 THEN 'adult' ELSE 'student' END,
+                '', '', '', '', '', '', false, current_date + 365, 'active', '', true, now()
+            FROM generate_series(0, %s - 1) g JOIN bench_libs l ON l.n = g %% %s
+            """,
+            [readers, LIBRARIES],
+        )
+        # Reader 0 (library 0) already has 50 loans.
+        cursor.execute(
+            """
+            WITH lent AS (
+                UPDATE libraries_item SET status = 'on_loan'
+                WHERE barcode IN (
+                    SELECT 'BX' || lpad((g * %s)::text, 9, '0')
+                    FROM generate_series(%s, %s + 49) g)
+                RETURNING id, library_id)
+            INSERT INTO libraries_loan (item_id, patron_id, patron_category, library_id,
+                checked_out_at, due_at, renewals_count)
+            SELECT lent.id, p.id, 'staff', lent.library_id, now(), now() + interval '14 days', 0
+            FROM lent, libraries_patron p WHERE p.card_number = 'BX-0000000'
+            """,
+            [LIBRARIES, items // LIBRARIES - 60, items // LIBRARIES - 60],
+        )
+        cursor.execute("ANALYZE")
+    out.write(
+        f"generated {items} items, {records} records, {readers} readers "
+        f"in {time.perf_counter() - start:.1f} s\n"
+    )
+
+
+def percentile(values, pct):
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+def run(items: int, readers: int, actions: int, out) -> None:
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from libraries.circulation import check_in, check_out
+    from libraries.models import Library
+
+    rng = random.Random(2026)
+    staff = get_user_model().objects.get(username="bench")
+    libraries = {n: Library.objects.get(code=f"BXS{n:03d}") for n in range(LIBRARIES)}
+    per_library_items = items // LIBRARIES
+    per_library_readers = readers // LIBRARIES
+    timings = {"ordinary": {"out": [], "in": []}, "heavy": {"out": [], "in": []}}
+    queries = {"ordinary": {"out": set(), "in": set()}, "heavy": {"out": set(), "in": set()}}
+
+    def one(kind: str):
+        n = 0 if kind == "heavy" else rng.randrange(LIBRARIES)
+        # Items of library n are g with g % LIBRARIES == n; keep clear of the 50 lent ones.
+        g = rng.randrange(0, per_library_items - 70) * LIBRARIES + n
+        barcode = f"BX{g:09d}"
+        if kind == "heavy":
+            card = "BX-0000000"
+        else:
+            r = rng.randrange(1, per_library_readers) * LIBRARIES + n
+            card = f"BX-{r:07d}"
+        library = libraries[n]
+        with CaptureQueriesContext(connection) as ctx:
+            t0 = time.perf_counter()
+            check_out(item_barcode=barcode, card_number=card, by=staff, at=library)
+            t1 = time.perf_counter()
+        timings[kind]["out"].append((t1 - t0) * 1000)
+        queries[kind]["out"].add(len(ctx.captured_queries))
+        with CaptureQueriesContext(connection) as ctx:
+            t0 = time.perf_counter()
+            check_in(item_barcode=barcode, by=staff, at=library)
+            t1 = time.perf_counter()
+        timings[kind]["in"].append((t1 - t0) * 1000)
+        queries[kind]["in"].add(len(ctx.captured_queries))
+
+    for _ in range(20):  # warm up connections and caches
+        one("ordinary")
+    for kind in timings:
+        for action in timings[kind]:
+            timings[kind][action].clear()
+    start = time.perf_counter()
+    for i in range(actions):
+        one("heavy" if i % 10 == 0 else "ordinary")
+    elapsed = time.perf_counter() - start
+    out.write(
+        f"\n{actions} round trips (check-out + check-in) in {elapsed:.1f} s: "
+        f"{actions / elapsed:.1f} round trips/s on one thread\n\n"
+    )
+    out.write("reader         action     n   p50 ms  p95 ms  max ms  queries/action\n")
+    for kind in timings:
+        for action, values in timings[kind].items():
+            name = "check-out" if action == "out" else "check-in"
+            out.write(
+                f"{kind:<14} {name:<9} {len(values):>5} {statistics.median(values):>7.2f} "
+                f"{percentile(values, 95):>7.2f} {max(values):>7.2f}  "
+                f"{sorted(queries[kind][action])}\n"
+            )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="20,000 items, 3,000 readers")
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--readers", type=int, default=150_000)
+    parser.add_argument("--actions", type=int, default=2000)
+    args = parser.parse_args()
+    if args.quick:
+        args.items, args.readers, args.actions = 20_000, 3_000, 300
+    ensure_database(os.environ["DATABASE_URL"])
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    populate(args.items, args.readers, sys.stdout)
+    run(args.items, args.readers, args.actions, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
