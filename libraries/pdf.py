@@ -53,7 +53,7 @@ def reader_card_pdf(patron, verify_url: str = "") -> bytes:
     buffer = io.BytesIO()
     width, height = CARD_SIZE
     pdf = canvas.Canvas(buffer, pagesize=CARD_SIZE)
-    pdf.setTitle(f"{_('Reader card')} {patron.card_number}")
+    pdf.setTitle(_("Reader card %(card)s") % {"card": patron.card_number})
     pdf.setFillColorRGB(0.043, 0.365, 0.478)
     pdf.rect(0, height - 12 * mm, width, 12 * mm, stroke=0, fill=1)
     pdf.setFillColorRGB(1, 1, 1)
@@ -66,11 +66,13 @@ def reader_card_pdf(patron, verify_url: str = "") -> bytes:
     pdf.setFont(bold, _fit(pdf, patron.full_name, bold, 11, width - 30 * mm))
     pdf.drawString(4 * mm, height - 19 * mm, patron.full_name)
     pdf.setFont(regular, 7)
-    pdf.drawString(4 * mm, height - 24 * mm, f"{_('Card number')}: {patron.card_number}")
+    pdf.drawString(
+        4 * mm, height - 24 * mm, _("Card number: %(card)s") % {"card": patron.card_number}
+    )
     pdf.drawString(
         4 * mm,
         height - 28 * mm,
-        f"{_('Valid until')}: {patron.expires_on.strftime('%d/%m/%Y')}",
+        _("Valid until: %(date)s") % {"date": patron.expires_on.strftime("%d/%m/%Y")},
     )
     barcode = code128.Code128(patron.card_number, barHeight=11 * mm, barWidth=0.3 * mm)
     barcode.drawOn(pdf, 2 * mm, 6 * mm)

@@ -172,6 +172,8 @@ def stocktake_export(request, pk, fmt):
 
 
 def _report_pdf(report, header) -> bytes:
+    from xml.sax.saxutils import escape
+
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
@@ -196,8 +198,8 @@ def _report_pdf(report, header) -> bytes:
             _("wrong status %(n)s") % {"n": counts["wrong_status"]},
         ]
     )
-    data = [[Paragraph(h, cell) for h in header]] + [
-        [Paragraph(str(v), cell) for v in row] for row in report.rows()
+    data = [[Paragraph(escape(h), cell) for h in header]] + [
+        [Paragraph(escape(str(v)), cell) for v in row] for row in report.rows()
     ]
     table = Table(data, repeatRows=1, colWidths=[80, 90, 280, 90, 60, 100])
     table.setStyle(
@@ -210,8 +212,11 @@ def _report_pdf(report, header) -> bytes:
     )
     doc.build(
         [
-            Paragraph(f"{_('Stocktake report')} · {stocktake.library.name}", title_style),
-            Paragraph(summary, cell),
+            Paragraph(
+                escape(_("Stocktake report · %(library)s") % {"library": stocktake.library.name}),
+                title_style,
+            ),
+            Paragraph(escape(summary), cell),
             table,
         ]
     )
