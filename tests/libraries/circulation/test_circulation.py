@@ -492,3 +492,19 @@ def test_inter_library_loan_can_be_refused(network):
         by=network.librarian_a,
         at=network.a,
     )
+
+
+def test_refusals_speak_vietnamese_by_default(network):
+    from django.utils import translation
+
+    patron = PatronFactory(home_library=network.a)
+    with translation.override("vi"):
+        message = refusal(
+            "unknown_item",
+            check_out,
+            item_barcode="abc1",
+            card_number=patron.card_number,
+            by=network.librarian_a,
+            at=network.a,
+        )
+    assert message == "Không tìm thấy mã vạch: ABC1."
