@@ -508,3 +508,33 @@ def test_refusals_speak_vietnamese_by_default(network):
             at=network.a,
         )
     assert message == "Không tìm thấy mã vạch: ABC1."
+
+
+def test_uncollected_holds_expire_and_the_copy_moves_on(network):
+    import io
+
+    from django.core.management import call_command
+
+    item = ItemFactory(library=network.a)
+    lender = PatronFactory(home_library=network.a)
+    first, second = PatronFactory(home_library=network.a), PatronFactory(home_library=network.a)
+    kw = {"by": network.librarian_a, "at": network.a}
+    check_out(item_barcode=item.barcode, card_number=lender.card_number, **kw)
+    start = timezone.now()
+    for offset, patron in enumerate([first, second]):
+        circulation.place_hold(
+            record=item.record,
+            card_number=patron.card_number,
+            pickup_library=network.a,
+            by=network.librarian_a,
+            now=start + datetime.timedelta(minutes=offset),
+        )
+    check_in(item_barcode=item.barcode, **kw)
+    Hold.objects.filter(patron=first).update(
+        expires_on=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    call_command("expire_holds", stdout=io.StringIO())
+    assert Hold.objects.get(patron=first).status == Hold.Status.EXPIRED
+    assert Hold.objects.get(patron=second).status == Hold.Status.READY
+    item.refresh_from_db()
+    assert item.status == Item.Status.ON_HOLD_SHELF
