@@ -1,19 +1,30 @@
 """Staff screens of the circulation area in the Wagtail admin: reader card applications."""
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail import hooks
+from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.views import generic
+from wagtail.admin.viewsets.model import ModelViewSet
 
 from . import patrons
-from .access import is_staff_member, library_filter
+from .access import (
+    can_administer,
+    is_network_admin,
+    is_staff_member,
+    libraries_administered_by,
+    library_filter,
+)
 from .circulation import CirculationError
-from .models import RegistrationRequest
+from .models import CirculationRule, RegistrationRequest
 
 
 def scope_registrations(user, queryset):
@@ -116,3 +127,116 @@ def register_desk_menu_item():
     return StaffMenuItem(
         gettext_lazy("Circulation desk"), "/desk/", icon_name="doc-full", order=905
     )
+
+
+# --- Circulation rules ----------------------------------------------------------------------
+
+
+def may_change_rule(user, rule: CirculationRule) -> bool:
+    """Network-wide rules (no library) belong to network admins; others to the library's admins."""
+    if rule.library_id is None:
+        return is_network_admin(user)
+    return can_administer(user, rule.library)
+
+
+class CirculationRuleForm(WagtailAdminModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("library")
+        if field is not None:
+            field.queryset = libraries_administered_by(self.for_user)
+            field.required = not is_network_admin(self.for_user)
+
+    def clean_library(self):
+        library = self.cleaned_data.get("library")
+        if library is None and not is_network_admin(self.for_user):
+            raise forms.ValidationError(_("Choose one of your libraries."))
+        return library
+
+    def validate_unique(self):
+        super().validate_unique()
+        data = self.cleaned_data
+        clash = CirculationRule.objects.filter(
+            library=data.get("library"),
+            patron_category=data.get("patron_category", ""),
+            item_type=data.get("item_type", ""),
+        ).exclude(pk=self.instance.pk)
+        if clash.exists():
+            self.add_error(None, _("A rule for this library, category and item type exists."))
+
+
+class ScopedRules:
+    def get_base_queryset(self):
+        return CirculationRule.objects.filter(
+            Q(library__isnull=True) | library_filter(self.request.user, "library")
+        ).select_related("library")
+
+    def get_queryset(self):
+        return self.get_base_queryset()
+
+    def get_base_object_queryset(self):
+        return self.get_base_queryset()
+
+    def get_object(self, queryset=None):
+        rule = super().get_object(queryset)
+        if not may_change_rule(self.request.user, rule):
+            raise PermissionDenied
+        return rule
+
+
+class RuleIndexView(generic.IndexView):
+    def get_base_queryset(self):
+        return CirculationRule.objects.filter(
+            Q(library__isnull=True) | library_filter(self.request.user, "library")
+        ).select_related("library")
+
+
+class RuleEditView(ScopedRules, generic.EditView):
+    pass
+
+
+class RuleDeleteView(ScopedRules, generic.DeleteView):
+    pass
+
+
+class CirculationRuleViewSet(ModelViewSet):
+    model = CirculationRule
+    form_fields = [
+        "library",
+        "patron_category",
+        "item_type",
+        "loan_days",
+        "max_loans",
+        "renewals",
+        "holds_allowed",
+        "fine_per_day",
+    ]
+    list_display = [
+        "__str__",
+        "loan_days",
+        "max_loans",
+        "renewals",
+        "holds_allowed",
+        "fine_per_day",
+    ]
+    icon = "list-ul"
+    name = "circulation_rules"
+    url_prefix = "circulation/rules"
+    add_to_admin_menu = True
+    menu_order = 915
+    menu_label = gettext_lazy("Circulation rules")
+    index_view_class = RuleIndexView
+    edit_view_class = RuleEditView
+    delete_view_class = RuleDeleteView
+    copy_view_enabled = False
+    inspect_view_enabled = False
+
+    def get_form_class(self, for_update=False):
+        return forms.modelform_factory(
+            self.model, form=CirculationRuleForm, fields=self.form_fields
+        )
+
+
+@hooks.register("register_admin_viewset")
+def register_rule_viewset():
+    return CirculationRuleViewSet()
