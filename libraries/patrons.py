@@ -93,6 +93,42 @@ def renew_card(*, patron_id: int, by, today: datetime.date | None = None) -> Pat
     return patron
 
 
+@transaction.atomic
+def set_card_status(*, patron_id: int, by, blocked: bool, reason: str = "") -> Patron:
+    """Block a card (with a reason shown at the desk) or unblock it."""
+    patron = Patron.objects.select_for_update().select_related("home_library").get(pk=patron_id)
+    _ensure_staff(by, patron.home_library)
+    if blocked:
+        reason = " ".join(reason.split())
+        if not reason:
+            raise PatronError(_("Give a reason for blocking the card."), "invalid")
+        patron.status, patron.blocked_reason = Patron.Status.BLOCKED, reason[:200]
+    else:
+        patron.status, patron.blocked_reason = Patron.Status.ACTIVE, ""
+    patron.save(update_fields=["status", "blocked_reason"])
+    return patron
+
+
+@transaction.atomic
+def link_account(*, patron_id: int, by, login: str) -> Patron:
+    """Link a card to a site account (username or email), so the reader sees their loans."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    patron = Patron.objects.select_for_update().select_related("home_library").get(pk=patron_id)
+    _ensure_staff(by, patron.home_library)
+    login = login.strip()
+    users = get_user_model().objects.filter(Q(username__iexact=login) | Q(email__iexact=login))
+    user = users.first() if login and users.count() == 1 else None
+    if user is None:
+        raise PatronError(_("No single account matches this username or email."), "no_account")
+    if Patron.objects.filter(user=user).exclude(pk=patron.pk).exists():
+        raise PatronError(_("This account is already linked to another card."), "linked")
+    patron.user = user
+    patron.save(update_fields=["user"])
+    return patron
+
+
 def register(**data) -> RegistrationRequest:
     """An online application; the form has validated it. Staff decide later."""
     data["category"] = category_for(data.get("date_of_birth"), data.get("category", "adult"))

@@ -10,6 +10,7 @@ urlpatterns = [
     path("desk/cards/", views_desk.card_list, name="card_list"),
     path("desk/cards/new/", views_desk.card_new, name="card_new"),
     path("desk/cards/<int:pk>/renew/", views_desk.card_renew, name="card_renew"),
+    path("desk/cards/<int:pk>/update/", views_desk.card_update, name="card_update"),
     path("desk/cards/<int:pk>/card.pdf", views_desk.card_pdf, name="card_pdf"),
     path("desk/ill/", views_ill.ill_list, name="ill_list"),
     path("desk/ill/<int:pk>/decide/", views_ill.ill_decide, name="ill_decide"),

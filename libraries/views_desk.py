@@ -245,7 +245,7 @@ def card_new(request):
 def card_list(request):
     _staff_libraries(request)
     query = request.GET.get("q", "").strip()
-    cards = scope_patrons(request.user, Patron.objects.select_related("home_library"))
+    cards = scope_patrons(request.user, Patron.objects.select_related("home_library", "user"))
     if query:
         cards = cards.filter(Q(full_name__icontains=query) | Q(card_number__icontains=query))
     cards = cards.annotate(
@@ -267,6 +267,31 @@ def card_renew(request, pk):
             request,
             _("Card renewed until %(date)s.") % {"date": patron.expires_on.strftime("%d/%m/%Y")},
         )
+    return HttpResponseRedirect(reverse("libraries:card_list") + "?q=" + patron.card_number)
+
+
+@login_required
+@require_POST
+def card_update(request, pk):
+    """Block, unblock or link a site account, from the card list."""
+    patron = get_object_or_404(scope_patrons(request.user, Patron.objects.all()), pk=pk)
+    action = request.POST.get("action")
+    try:
+        if action == "link":
+            patrons.link_account(
+                patron_id=patron.pk, by=request.user, login=request.POST.get("login", "")
+            )
+            messages.success(request, _("Site account linked."))
+        else:
+            patrons.set_card_status(
+                patron_id=patron.pk,
+                by=request.user,
+                blocked=action == "block",
+                reason=request.POST.get("reason", ""),
+            )
+            messages.success(request, _("Card updated."))
+    except CirculationError as error:
+        messages.error(request, error.message)
     return HttpResponseRedirect(reverse("libraries:card_list") + "?q=" + patron.card_number)
 
 

@@ -133,3 +133,31 @@ def test_overdue_list_is_per_library(client, network):
     assert "Người Trễ Hạn" in client.get(reverse("libraries:overdue_list")).content.decode()
     client.force_login(network.librarian_b)
     assert "Người Trễ Hạn" not in client.get(reverse("libraries:overdue_list")).content.decode()
+
+
+def test_block_unblock_and_link_an_account_from_the_card_list(client, network):
+    patron = PatronFactory(home_library=network.a)
+    reader = UserFactory(username="ban_doc_1", email="bandoc1@example.org")
+    url = reverse("libraries:card_update", args=[patron.pk])
+    client.force_login(network.librarian_a)
+    client.post(url, {"action": "block", "reason": ""})
+    patron.refresh_from_db()
+    assert patron.status == "active"
+    client.post(url, {"action": "block", "reason": "Mất sách chưa đền"})
+    patron.refresh_from_db()
+    assert (patron.status, patron.blocked_reason) == ("blocked", "Mất sách chưa đền")
+    client.post(url, {"action": "unblock"})
+    patron.refresh_from_db()
+    assert (patron.status, patron.blocked_reason) == ("active", "")
+    client.post(url, {"action": "link", "login": "BANDOC1@example.org"})
+    patron.refresh_from_db()
+    assert patron.user == reader
+    other = PatronFactory(home_library=network.a)
+    response = client.post(
+        reverse("libraries:card_update", args=[other.pk]),
+        {"action": "link", "login": "ban_doc_1"},
+        follow=True,
+    )
+    assert "already linked" in response.content.decode()
+    client.force_login(network.librarian_b)
+    assert client.post(url, {"action": "unblock"}).status_code == 404
