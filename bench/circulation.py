@@ -1,6 +1,6 @@
 """Circulation benchmark on PostgreSQL: check-out + check-in round trips at network scale.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/kb_bench_circ \
+    [DATABASE_URL=postgres://postgres@127.0.0.1:5432/kb_bench_circ] \
         .venv/bin/python bench/circulation.py [--quick] [--items N] [--readers N] [--actions N]
 
 Creates the database if needed, migrates it, fills it with generate_series (fast and
@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "training_site.settings.test")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/kb_bench_circ")
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/kb_bench_circ"
 
 LIBRARIES = 200
 PREFIX = "BX"
@@ -131,7 +131,29 @@ def populate(items: int, readers: int, out) -> None:
             """,
             [readers, LIBRARIES],
         )
-        # Reader 0 (library 0) already has 50 loans.
+    out.write(
+        f"generated {items} items, {records} records, {readers} readers "
+        f"in {time.perf_counter() - start:.1f} s\n"
+    )
+
+
+def populate_loans(items: int, readers: int, history: int, out) -> None:
+    """Open loans (26,000), one reader with 50 loans, and `history` returned loans.
+
+    The last 200 items of each library are reserved: the timed actions never pick them.
+    """
+    from django.db import connection
+
+    start = time.perf_counter()
+    per_library = items // LIBRARIES
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM libraries_loan WHERE returned_at IS NOT NULL")
+        if cursor.fetchone()[0] >= history:
+            out.write("loans already present\n")
+            return
+        cursor.execute("TRUNCATE libraries_loan")
+        cursor.execute("UPDATE libraries_item SET status = 'available' WHERE status <> 'available'")
+        # Reader 0 (library 0) has 50 loans.
         cursor.execute(
             """
             WITH lent AS (
@@ -145,12 +167,59 @@ def populate(items: int, readers: int, out) -> None:
             SELECT lent.id, p.id, 'staff', lent.library_id, now(), now() + interval '14 days', 0
             FROM lent, libraries_patron p WHERE p.card_number = 'BX-0000000'
             """,
-            [LIBRARIES, items // LIBRARIES - 60, items // LIBRARIES - 60],
+            [LIBRARIES, per_library - 60, per_library - 60],
         )
-        cursor.execute("ANALYZE")
+        # 130 open loans per library, to readers in the lower half of that library's readers.
+        cursor.execute(
+            """
+            WITH lent AS (
+                UPDATE libraries_item SET status = 'on_loan'
+                WHERE barcode IN (
+                    SELECT 'BX' || lpad((k * %s + n)::text, 9, '0')
+                    FROM generate_series(%s, %s) k, generate_series(0, %s - 1) n)
+                RETURNING id, library_id, substr(barcode, 3)::bigint AS g)
+            INSERT INTO libraries_loan (item_id, patron_id, patron_category, library_id,
+                checked_out_at, due_at, renewals_count)
+            SELECT lent.id, p.id, p.category, lent.library_id, now() - interval '20 days',
+                now() + (random() * 20 - 8) * interval '1 day', 0
+            FROM lent JOIN libraries_patron p ON p.card_number =
+                'BX-' || lpad((((lent.g / %s) %% (%s / %s / 2 - 1) + 1) * %s + lent.g %% %s)::text, 7, '0')
+            """,
+            [
+                LIBRARIES,
+                per_library - 200,
+                per_library - 71,
+                LIBRARIES,
+                LIBRARIES,
+                readers,
+                LIBRARIES,
+                LIBRARIES,
+                LIBRARIES,
+            ],
+        )
+        # Returned loans: the history a busy network builds up over a year or two.
+        cursor.execute(
+            """
+            INSERT INTO libraries_loan (item_id, patron_id, patron_category, library_id,
+                checked_out_at, due_at, returned_at, returned_library_id, renewals_count)
+            SELECT i.id, p.id, p.category, i.library_id, t, t + interval '14 days',
+                t + interval '10 days', i.library_id, 0
+            FROM (SELECT g, now() - (g %% 700) * interval '1 day' AS t,
+                         (g * 7919) %% %s AS item_g, (g * 104729) %% %s AS reader_g
+                  FROM generate_series(1, %s) g) s
+            JOIN libraries_item i ON i.barcode = 'BX' || lpad(s.item_g::text, 9, '0')
+            JOIN libraries_patron p ON p.card_number = 'BX-' || lpad(s.reader_g::text, 7, '0')
+            """,
+            [items, readers, history],
+        )
+        cursor.execute(
+            "SELECT count(*) FILTER (WHERE returned_at IS NULL), count(*) FROM libraries_loan"
+        )
+        open_loans, all_loans = cursor.fetchone()
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
     out.write(
-        f"generated {items} items, {records} records, {readers} readers "
-        f"in {time.perf_counter() - start:.1f} s\n"
+        f"generated {all_loans} loans ({open_loans} open) in {time.perf_counter() - start:.1f} s\n"
     )
 
 
@@ -178,13 +247,14 @@ def run(items: int, readers: int, actions: int, out) -> None:
 
     def one(kind: str):
         n = 0 if kind == "heavy" else rng.randrange(LIBRARIES)
-        # Items of library n are g with g % LIBRARIES == n; keep clear of the 50 lent ones.
-        g = rng.randrange(0, per_library_items - 70) * LIBRARIES + n
+        # Items of library n are g with g % LIBRARIES == n; the last 200 hold the open loans.
+        g = rng.randrange(0, per_library_items - 200) * LIBRARIES + n
         barcode = f"BX{g:09d}"
         if kind == "heavy":
             card = "BX-0000000"
         else:
-            r = rng.randrange(1, per_library_readers) * LIBRARIES + n
+            # The upper half of each library's readers: clear of the pre-made open loans.
+            r = rng.randrange(per_library_readers // 2, per_library_readers) * LIBRARIES + n
             card = f"BX-{r:07d}"
         library = libraries[n]
         connection.queries_log.clear()  # the log keeps 9000 entries; counts need room
@@ -228,13 +298,17 @@ def run(items: int, readers: int, actions: int, out) -> None:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="20,000 items, 3,000 readers")
+    parser.add_argument(
+        "--quick", action="store_true", help="100,000 items, 5,000 readers, own database"
+    )
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--readers", type=int, default=150_000)
     parser.add_argument("--actions", type=int, default=2000)
+    parser.add_argument("--history", type=int, default=300_000, help="returned loans")
     args = parser.parse_args()
     if args.quick:
-        args.items, args.readers, args.actions = 20_000, 3_000, 300
+        args.items, args.readers, args.actions, args.history = 100_000, 5_000, 300, 20_000
+    os.environ.setdefault("DATABASE_URL", DEFAULT_URL + ("_quick" if args.quick else ""))
     ensure_database(os.environ["DATABASE_URL"])
 
     import django
@@ -244,6 +318,7 @@ def main():
 
     call_command("migrate", verbosity=0)
     populate(args.items, args.readers, sys.stdout)
+    populate_loans(args.items, args.readers, args.history, sys.stdout)
     run(args.items, args.readers, args.actions, sys.stdout)
 
 
