@@ -296,6 +296,57 @@ def run(items: int, readers: int, actions: int, out) -> None:
             )
 
 
+def run_desk(items: int, readers: int, actions: int, out) -> None:
+    """The same round trips through the desk's JSON endpoint: middleware, session, panel."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from libraries.models import Library
+
+    settings.ALLOWED_HOSTS = ["*"]
+    rng = random.Random(2027)
+    client = Client(HTTP_ACCEPT="application/json")
+    client.force_login(get_user_model().objects.get(username="bench"))
+    ids = {n: Library.objects.get(code=f"BXS{n:03d}").pk for n in range(LIBRARIES)}
+    per_library_items = items // LIBRARIES
+    per_library_readers = readers // LIBRARIES
+    timings = {"heavy": [], "ordinary": []}
+    queries = {"heavy": set(), "ordinary": set()}
+
+    def post(kind, data):
+        connection.queries_log.clear()
+        with CaptureQueriesContext(connection) as ctx:
+            t0 = time.perf_counter()
+            answer = client.post("/desk/scan/", data).json()
+            elapsed = (time.perf_counter() - t0) * 1000
+        if kind:
+            timings[kind].append(elapsed)
+            queries[kind].add(len(ctx.captured_queries))
+        return answer
+
+    for i in range(actions + 10):
+        kind = "heavy" if i % 10 == 0 else "ordinary"
+        n = 0 if kind == "heavy" else rng.randrange(LIBRARIES)
+        r = rng.randrange(per_library_readers // 2, per_library_readers) * LIBRARIES + n
+        card = "BX-0000000" if kind == "heavy" else f"BX-{r:07d}"
+        barcode = f"BX{rng.randrange(0, per_library_items - 200) * LIBRARIES + n:09d}"
+        timed = kind if i >= 10 else None
+        post(None, {"library": ids[n], "mode": "checkout", "code": card})
+        answer = post(timed, {"library": ids[n], "mode": "checkout", "code": barcode})
+        assert answer["ok"], answer
+        post(timed, {"library": ids[n], "mode": "checkin", "code": barcode})
+    out.write("\ndesk endpoint (/desk/scan/, JSON, panel rendered): scan item, check in\n")
+    out.write("reader           n   p50 ms  p95 ms  max ms  queries/request\n")
+    for kind, values in timings.items():
+        out.write(
+            f"{kind:<14} {len(values):>4} {statistics.median(values):>7.2f} "
+            f"{percentile(values, 95):>7.2f} {max(values):>7.2f}  {sorted(queries[kind])}\n"
+        )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -320,6 +371,7 @@ def main():
     populate(args.items, args.readers, sys.stdout)
     populate_loans(args.items, args.readers, args.history, sys.stdout)
     run(args.items, args.readers, args.actions, sys.stdout)
+    run_desk(args.items, args.readers, max(args.actions // 4, 50), sys.stdout)
 
 
 if __name__ == "__main__":
