@@ -206,7 +206,7 @@ def populate_loans(items: int, readers: int, history: int, out) -> None:
                 t + interval '10 days', i.library_id, 0
             FROM (SELECT g, now() - (g %% 700) * interval '1 day' AS t,
                          (g * 7919) %% %s AS item_g, (g * 104729) %% %s AS reader_g
-                  FROM generate_series(1, %s) g) s
+                  FROM generate_series(1, %s::bigint) g) s
             JOIN libraries_item i ON i.barcode = 'BX' || lpad(s.item_g::text, 9, '0')
             JOIN libraries_patron p ON p.card_number = 'BX-' || lpad(s.reader_g::text, 7, '0')
             """,
