@@ -18,7 +18,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import circulation, patrons
-from .access import libraries_visible_to, library_filter, reaches, scope_patrons
+from .access import (
+    is_staff_member,
+    libraries_visible_to,
+    library_filter,
+    reaches,
+    scope_patrons,
+)
 from .circulation import CirculationError, normalise_code
 from .forms_circulation import DeskCardForm
 from .models import Hold, Library, Loan, Patron, Transfer
@@ -34,20 +40,27 @@ SESSION_CARD = "desk_card"
 
 
 def _staff_libraries(request):
-    libraries = libraries_visible_to(request.user).filter(is_active=True).order_by("path")
-    if not libraries.exists():
-        raise PermissionDenied
-    return libraries
+    """Libraries where the user works (lazy: evaluated only by pages that list them)."""
+    return libraries_visible_to(request.user).filter(is_active=True).order_by("path")
+
+
+def _remember(request, key, value) -> None:
+    """Write the session only on change: a scan should not cost a session UPDATE."""
+    if request.session.get(key) != value:
+        request.session[key] = value
 
 
 def _current_library(request, libraries) -> Library:
+    """The desk's library: asked for, remembered, or the first one reached; 403 if none."""
     wanted = request.POST.get("library") or request.GET.get("library")
     wanted = wanted or request.session.get(SESSION_LIBRARY)
     library = None
     if wanted and str(wanted).isdigit():
         library = libraries.filter(pk=wanted).first()
     library = library or libraries.first()
-    request.session[SESSION_LIBRARY] = library.pk
+    if library is None:
+        raise PermissionDenied
+    _remember(request, SESSION_LIBRARY, library.pk)
     return library
 
 
@@ -136,9 +149,9 @@ def _handle_scan(request, library: Library, code: str, mode: str) -> tuple[str, 
         return "info", _("Scan a card or an item.")
     card = Patron.objects.filter(card_number=code).first()
     if card is not None:
-        request.session[SESSION_CARD] = card.card_number
+        _remember(request, SESSION_CARD, card.card_number)
         if mode == "checkin":
-            request.session["desk_mode"] = mode = "checkout"
+            _remember(request, "desk_mode", "checkout")
         return "success", _("Reader: %(name)s (%(card)s)") % {
             "name": card.full_name,
             "card": card.card_number,
@@ -156,7 +169,7 @@ def _handle_scan(request, library: Library, code: str, mode: str) -> tuple[str, 
         else:
             result = circulation.check_in(item_barcode=code, by=request.user, at=library)
             if result.patron is not None and reaches(request.user, result.patron.home_library):
-                request.session[SESSION_CARD] = result.patron.card_number
+                _remember(request, SESSION_CARD, result.patron.card_number)
     except CirculationError as error:
         return "error", error.message
     message = " ".join([result.message, *result.notices])
@@ -175,7 +188,7 @@ def desk_scan(request):
     mode = request.POST.get("mode", "checkout")
     if mode not in MODES:
         mode = "checkout"
-    request.session["desk_mode"] = mode
+    _remember(request, "desk_mode", mode)
     if request.POST.get("action") == "clear":
         request.session.pop(SESSION_CARD, None)
         level, message = "info", _("Ready for the next reader.")
@@ -220,6 +233,8 @@ def overdue_list(request):
 
 @login_required
 def card_new(request):
+    if not is_staff_member(request.user):
+        raise PermissionDenied
     libraries = _staff_libraries(request)
     form = DeskCardForm(request.POST or None, libraries=libraries)
     if request.method == "POST" and form.is_valid():
@@ -243,7 +258,8 @@ def card_new(request):
 
 @login_required
 def card_list(request):
-    _staff_libraries(request)
+    if not is_staff_member(request.user):
+        raise PermissionDenied
     query = request.GET.get("q", "").strip()
     cards = scope_patrons(request.user, Patron.objects.select_related("home_library", "user"))
     if query:
