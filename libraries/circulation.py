@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -261,10 +262,23 @@ def _send(item: Item, to: Library, at: Library, by, now, *, reason, hold=None, i
 
 def _route(item: Item, at: Library, by, now) -> CirculationResult:
     """Where an item goes once it is in hand at `at`: hold shelf, transit, or the shelf."""
-    waiting = Hold.objects.queue().filter(record_id=item.record_id).select_related("patron")
-    here = waiting.filter(pickup_library=at).first()
-    if here is not None:
-        return CirculationResult(_capture_for_hold(item, here, at, now), item=item, hold=here)
+    # One query: the oldest hold waiting here first, else the oldest waiting anywhere.
+    first = (
+        Hold.objects.queue()
+        .filter(record_id=item.record_id)
+        .select_related("patron", "pickup_library")
+        .annotate(
+            elsewhere=Case(
+                When(pickup_library=at, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("elsewhere", "created_at", "pk")
+        .first()
+    )
+    if first is not None and first.pickup_library_id == at.pk:
+        return CirculationResult(_capture_for_hold(item, first, at, now), item=item, hold=first)
     if item.library_id != at.pk:
         transfer = _send(item, item.library, at, by, now, reason=Transfer.Reason.RETURN)
         return CirculationResult(
@@ -272,19 +286,18 @@ def _route(item: Item, at: Library, by, now) -> CirculationResult:
             item=item,
             transfer=transfer,
         )
-    elsewhere = waiting.exclude(pickup_library=at).select_related("pickup_library").first()
-    if elsewhere is not None:
-        elsewhere.item = item
-        elsewhere.status = Hold.Status.IN_TRANSIT
-        elsewhere.save(update_fields=["item", "status"])
+    if first is not None:
+        first.item = item
+        first.status = Hold.Status.IN_TRANSIT
+        first.save(update_fields=["item", "status"])
         transfer = _send(
-            item, elsewhere.pickup_library, at, by, now, reason=Transfer.Reason.HOLD, hold=elsewhere
+            item, first.pickup_library, at, by, now, reason=Transfer.Reason.HOLD, hold=first
         )
         return CirculationResult(
             _("Send to %(library)s for a hold (in transit).")
-            % {"library": elsewhere.pickup_library.name},
+            % {"library": first.pickup_library.name},
             item=item,
-            hold=elsewhere,
+            hold=first,
             transfer=transfer,
         )
     item.status = Item.Status.AVAILABLE

@@ -538,3 +538,26 @@ def test_uncollected_holds_expire_and_the_copy_moves_on(network):
     assert Hold.objects.get(patron=second).status == Hold.Status.READY
     item.refresh_from_db()
     assert item.status == Item.Status.ON_HOLD_SHELF
+
+
+def test_query_count_does_not_grow_with_the_readers_loans(network):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    CirculationRule.objects.create(max_loans=50)
+    patron = PatronFactory(home_library=network.a)
+    items = [ItemFactory(library=network.a) for _ in range(8)]
+    kw = {"by": network.librarian_a, "at": network.a}
+    counts = []
+    for item in items:
+        with CaptureQueriesContext(connection) as out:
+            check_out(item_barcode=item.barcode, card_number=patron.card_number, **kw)
+        counts.append(len(out.captured_queries))
+    # The first action also loads the librarian's memberships (once per request).
+    assert counts[0] == counts[1] + 1
+    assert len(set(counts[1:])) == 1
+    with CaptureQueriesContext(connection) as back:
+        check_in(item_barcode=items[0].barcode, **kw)
+    with CaptureQueriesContext(connection) as back_last:
+        check_in(item_barcode=items[-1].barcode, **kw)
+    assert len(back.captured_queries) == len(back_last.captured_queries)
