@@ -109,10 +109,11 @@ class RegistrationForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["home_library"].queryset = Library.objects.active().order_by("name")
+        # "Child" follows from the date of birth (under 16); staff cards are made by staff.
         self.fields["category"].choices = [
             (value, label)
             for value, label in PatronCategory.choices
-            if value != PatronCategory.STAFF
+            if value not in {PatronCategory.STAFF, PatronCategory.CHILD}
         ]
         self.fields["guardian_consent"].label = _(
             "I am the parent or guardian and I agree to this application."

@@ -60,6 +60,7 @@ def test_registration_rejects_bad_input(client, network):
         ({"home_library": "999999"}, "home_library"),
         ({"consent": ""}, "consent"),
         ({"category": "staff"}, "category"),
+        ({"category": "child"}, "category"),
     ]
     for override, field in cases:
         response = client.post(url, application(network.a, **override))
