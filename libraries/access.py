@@ -60,6 +60,33 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.READER: set(),
 }
 
+# Circulation: every staff role works the desk, decides card applications and takes stock;
+# admins also set the circulation rules of their libraries.
+CIRCULATION_PERMISSIONS = {
+    "libraries.view_patron",
+    "libraries.add_patron",
+    "libraries.change_patron",
+    "libraries.view_registrationrequest",
+    "libraries.change_registrationrequest",
+    "libraries.view_loan",
+    "libraries.add_loan",
+    "libraries.change_loan",
+    "libraries.view_hold",
+    "libraries.view_stocktake",
+    "libraries.add_stocktake",
+    "libraries.view_interlibraryloan",
+    "libraries.add_interlibraryloan",
+    "libraries.view_circulationrule",
+}
+for _role in STAFF_ROLES:
+    ROLE_PERMISSIONS[_role] |= CIRCULATION_PERMISSIONS
+for _role in ADMIN_ROLES:
+    ROLE_PERMISSIONS[_role] |= {
+        "libraries.add_circulationrule",
+        "libraries.change_circulationrule",
+        "libraries.delete_circulationrule",
+    }
+
 
 def memberships_of(user) -> list[Membership]:
     """The user's memberships with their libraries, loaded once per user object."""
@@ -162,6 +189,11 @@ def roles_user_may_grant(user, library: Library) -> list[str]:
 def scope_memberships(user, queryset):
     """Memberships the user may see: those at libraries within their staff reach."""
     return queryset.filter(library_filter(user, "library"))
+
+
+def scope_patrons(user, queryset, field: str = "home_library"):
+    """Reader cards the user may see: those whose home library is within their staff reach."""
+    return queryset.filter(library_filter(user, field))
 
 
 def scope_join_requests(user, queryset):

@@ -1,13 +1,27 @@
 from .catalog import BarcodeSequence, Item, Record
+from .circulation import CirculationRule, Hold, InterLibraryLoan, Loan, Transfer
+from .inventory import Stocktake, StocktakeScan
 from .network import JoinRequest, Library, Membership, NetworkPage, Role
+from .patrons import Patron, PatronCategory, PatronSequence, RegistrationRequest
 
 __all__ = [
     "BarcodeSequence",
+    "CirculationRule",
+    "Hold",
+    "InterLibraryLoan",
     "Item",
     "JoinRequest",
     "Library",
+    "Loan",
     "Membership",
     "NetworkPage",
+    "Patron",
+    "PatronCategory",
+    "PatronSequence",
     "Record",
+    "RegistrationRequest",
     "Role",
+    "Stocktake",
+    "StocktakeScan",
+    "Transfer",
 ]

@@ -1,0 +1,114 @@
+"""The desk and the stocktake page in a real browser, driven by the keyboard like a scanner."""
+
+import os
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from libraries import inventory
+from libraries.models import Loan, Role, StocktakeScan
+from tests.factories import LibraryFactory, MembershipFactory, UserFactory
+from tests.libraries.factories_circulation import ItemFactory, PatronFactory
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def desk_browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
+        )
+        yield browser
+        browser.close()
+
+
+def logged_in_page(browser, live_server, user):
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    host = live_server.url.split("//")[1].split(":")[0]
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "domain": host,
+                "path": "/",
+            },
+            {"name": "django_language", "value": "en", "domain": host, "path": "/"},
+        ]
+    )
+    return context.new_page()
+
+
+def scan(page, code):
+    page.keyboard.type(code)
+    page.keyboard.press("Enter")
+
+
+def test_desk_by_keyboard_only(desk_browser, live_server):
+    school = LibraryFactory(code="THCSA", name="Thư viện THCS A")
+    librarian = UserFactory(username="thuthu")
+    MembershipFactory(user=librarian, library=school, role=Role.LIBRARIAN)
+    patron = PatronFactory(home_library=school, full_name="Phạm Minh Châu")
+    item = ItemFactory(library=school, record__title="Dế Mèn phiêu lưu ký")
+    page = logged_in_page(desk_browser, live_server, librarian)
+    page.goto(f"{live_server.url}/desk/")
+    status = page.locator("#desk-status")
+    assert page.evaluate("document.activeElement.id") == "desk-code"
+    scan(page, patron.card_number)
+    page.wait_for_selector("#desk-status.success")
+    assert "Phạm Minh Châu" in status.text_content()
+    scan(page, item.barcode)
+    page.wait_for_function(
+        "document.querySelector('#desk-status').textContent.includes('Checked out')"
+    )
+    assert "Dế Mèn phiêu lưu ký" in page.locator("#desk-panel").text_content()
+    scan(page, "KHONGCOMA")
+    page.wait_for_selector("#desk-status.error")
+    assert status.text_content() == "Unknown barcode: KHONGCOMA."
+    page.keyboard.press("F3")
+    assert page.locator("input[name=mode][value=checkin]").is_checked()
+    scan(page, item.barcode)
+    page.wait_for_function(
+        "document.querySelector('#desk-status').textContent.includes('Checked in')"
+    )
+    assert page.evaluate("document.activeElement.id") == "desk-code"
+    loan = Loan.objects.get()
+    assert loan.patron == patron and loan.returned_at is not None
+
+
+def test_stocktake_queue_survives_a_stalled_connection(desk_browser, live_server):
+    school = LibraryFactory(code="THCSB")
+    librarian = UserFactory(username="kiemke")
+    MembershipFactory(user=librarian, library=school, role=Role.LIBRARIAN)
+    items = [ItemFactory(library=school, barcode=f"THCSB{n:05d}") for n in range(3)]
+    stocktake = inventory.start_stocktake(library=school, by=librarian)
+    page = logged_in_page(desk_browser, live_server, librarian)
+    dropped = []
+
+    def flaky(route):
+        if not dropped:
+            dropped.append(route.request.post_data)
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    page.route("**/scan/", flaky)
+    page.goto(f"{live_server.url}/stocktake/{stocktake.pk}/")
+    for item in items:
+        scan(page, item.barcode)
+    page.wait_for_function(
+        "document.querySelector('[data-count=found]').textContent === '3'", timeout=15000
+    )
+    assert dropped
+    assert list(StocktakeScan.objects.order_by("pk").values_list("barcode", flat=True)) == [
+        i.barcode for i in items
+    ]
+    assert page.evaluate(f"localStorage.getItem('kb-stocktake-{stocktake.pk}')") == "[]"
