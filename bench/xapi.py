@@ -91,31 +91,30 @@ def run(count: int) -> None:
     ten_count = len(ten.captured_queries)
     per_statement = (ten_count - one_count) / 9
 
-    payloads = [statement(iris[i % 2], i % 10) for i in range(count)]
-    started, cpu = time.perf_counter(), time.process_time()
-    for item in payloads:
-        post(item)
-    single = count / (time.perf_counter() - started)
-    single_cpu = count / (time.process_time() - cpu)
+    stored_before = XAPIStatement.objects.count()
+    rates = []
+    for size in (1, 10, 50):
+        batches = [
+            [statement(iris[i % 2], i % 10) for i in range(j, min(j + size, count))]
+            for j in range(0, count, size)
+        ]
+        started, cpu = time.perf_counter(), time.process_time()
+        for batch in batches:
+            post(batch)
+        wall = time.perf_counter() - started
+        rates.append((size, len(batches), count / wall, count / (time.process_time() - cpu)))
+    stored = XAPIStatement.objects.count() - stored_before
 
-    batches = [
-        [statement(iris[i % 2], i % 10) for i in range(j, j + 10)] for j in range(0, count, 10)
-    ]
-    started, cpu = time.perf_counter(), time.process_time()
-    for batch in batches:
-        post(batch)
-    batched = count / (time.perf_counter() - started)
-    batched_cpu = count / (time.process_time() - cpu)
-
-    stored = XAPIStatement.objects.count()
     print(f"database: {connection.vendor}")
-    print(f"statements stored: {stored}")
+    print(f"statements stored in the timed runs: {stored}")
     print(f"queries for a request with 1 statement: {one_count}")
     print(f"queries per extra statement in a list: {per_statement:g}")
-    print(f"one statement per request: {single:.0f} statements/s ({count} requests)")
-    print(f"  (CPU-bound rate of this process: {single_cpu:.0f} statements/s)")
-    print(f"lists of 10 statements: {batched:.0f} statements/s ({count // 10} requests)")
-    print(f"  (CPU-bound rate of this process: {batched_cpu:.0f} statements/s)")
+    for size, requests, rate, cpu_rate in rates:
+        print(
+            f"lists of {size:>2}: {rate:5.0f} statements/s wall clock, "
+            f"{cpu_rate:5.0f} statements/s per CPU-second of the client+app process "
+            f"({requests} requests)"
+        )
     print(f"load average while running: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 

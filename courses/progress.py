@@ -287,6 +287,7 @@ def _store_batch(user, parsed: list[ParsedStatement], base: str) -> list[XAPISta
         for e in Enrollment.objects.select_for_update(of=("self",))
         .filter(user=user, course__path__in={course_path(pk) for pk in lessons})
         .annotate(course_path=F("course__path"))
+        .order_by()
     }
     for index, item in enumerate(parsed):
         if course_path(item.activity.lesson_id) not in enrollments:
@@ -294,7 +295,10 @@ def _store_batch(user, parsed: list[ParsedStatement], base: str) -> list[XAPISta
 
     ids = [p.statement_id for p in parsed if p.statement_id is not None]
     existing = (
-        {row.statement_id: row for row in XAPIStatement.objects.filter(statement_id__in=ids)}
+        {
+            row.statement_id: row
+            for row in XAPIStatement.objects.filter(statement_id__in=ids).order_by()
+        }
         if ids
         else {}
     )
@@ -350,11 +354,12 @@ def _store_batch(user, parsed: list[ParsedStatement], base: str) -> list[XAPISta
         row.updated_at = now
         rows[key] = changed[key] = row
     ActivityProgress.objects.bulk_create([r for r in changed.values() if r.pk is None])
+    fields = ["attempts", "last_score", "best_score", "completed", "passed", "updated_at"]
     updated = [r for r in changed.values() if r.pk is not None]
-    if updated:
-        ActivityProgress.objects.bulk_update(
-            updated, ["attempts", "last_score", "best_score", "completed", "passed", "updated_at"]
-        )
+    if len(updated) == 1:
+        updated[0].save(update_fields=fields)  # cheaper to build than bulk_update's CASE
+    elif updated:
+        ActivityProgress.objects.bulk_update(updated, fields)
 
     for lesson_id in sorted(touched):
         enrollment = enrollments[course_path(lesson_id)]
