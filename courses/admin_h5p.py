@@ -12,9 +12,9 @@ from django.utils.translation import ngettext
 from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.views import generic
-from wagtail.admin.viewsets.chooser import ChooserViewSet
 from wagtail.admin.viewsets.model import ModelViewSet
 
+from courses.h5p.chooser import h5p_chooser_viewset
 from courses.h5p.storage import MissingLibrariesError, install_package, missing_libraries
 from courses.h5p.validation import H5PValidationError, validate_package
 from courses.models import H5PPackage
@@ -124,18 +124,7 @@ class H5PPackageViewSet(ModelViewSet):
         return H5PPackage.objects.select_related("main_library", "uploaded_by")
 
 
-class H5PPackageChooserViewSet(ChooserViewSet):
-    model = H5PPackage
-    icon = "media"
-    choose_one_text = _("Choose an H5P activity")
-    choose_another_text = _("Choose another H5P activity")
-    edit_item_text = _("Edit this H5P activity")
-    url_prefix = "h5p-chooser"
-    name = "h5p_chooser"
-
-
 h5p_package_viewset = H5PPackageViewSet()
-h5p_chooser_viewset = H5PPackageChooserViewSet()
 
 
 @hooks.register("register_admin_viewset")

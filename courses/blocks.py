@@ -4,43 +4,21 @@ The native quiz is graded on the server (courses/progress.py: submit_quiz); its 
 prints which choices are correct.
 """
 
-from django import forms
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.documents.blocks import DocumentChooserBlock
 from wagtail.embeds.blocks import EmbedBlock
 from wagtail.images.blocks import ImageBlock
 
+from courses.h5p.blocks import H5PChooserBlock
+
 RICH_TEXT_FEATURES = ["h2", "h3", "bold", "italic", "link", "ol", "ul", "hr", "document-link"]
-H5P_PLAYER_TEMPLATE = "courses/h5p/player.html"
-
-
-class H5PPackageChooserBlock(blocks.ChooserBlock):
-    """Picks an uploaded H5P package (a plain select list; the H5P admin may offer a chooser)."""
-
-    target_model = "courses.H5PPackage"
-
-    @cached_property
-    def widget(self):
-        return forms.Select()
-
-    def get_form_state(self, value):
-        # A plain select takes the primary key (chooser widgets take richer data).
-        if isinstance(value, self.model_class):
-            return str(value.pk)
-        return "" if value is None else str(value)
-
-    class Meta:
-        icon = "media"
 
 
 class H5PActivityBlock(blocks.StructBlock):
     """An H5P activity inside a lesson; its xAPI statements update the learner's progress."""
 
-    package = H5PPackageChooserBlock(label=_("H5P package"))
+    package = H5PChooserBlock(label=_("H5P package"))
     required = blocks.BooleanBlock(
         label=_("required to complete the lesson"), required=False, default=True
     )
@@ -56,16 +34,6 @@ class H5PActivityBlock(blocks.StructBlock):
         icon = "media"
         label = _("H5P activity")
         template = "courses/blocks/h5p_activity.html"
-
-    def get_context(self, value, parent_context=None):
-        context = super().get_context(value, parent_context=parent_context)
-        try:
-            get_template(H5P_PLAYER_TEMPLATE)
-        except TemplateDoesNotExist:
-            context["h5p_player_template"] = None
-        else:
-            context["h5p_player_template"] = H5P_PLAYER_TEMPLATE
-        return context
 
 
 class QuizChoiceBlock(blocks.StructBlock):

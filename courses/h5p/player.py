@@ -1,19 +1,11 @@
-"""What a page needs to play a package with h5p-standalone, and the xAPI activity IRI.
+"""What a page needs to play a package with h5p-standalone.
 
-IRI scheme (the xAPI object id of an activity, also what the player reports):
-
-    {site}/activities/h5p/<package uuid>               the package on its own
-    {site}/activities/h5p/<package uuid>/<block id>    one H5P block of a lesson page
-
-{site} is the request's scheme and host (or WAGTAILADMIN_BASE_URL without a request).
-`parse_activity_iri` turns an IRI (or a sub-content IRI "...?subContentId=...") back into
-(package uuid, block id or None), so the xAPI endpoint can find the activity.
+Inside a lesson, the activity's xAPI IRI comes from courses/activities.py (lesson + block) and
+is passed in. A package played on its own (the admin preview) is identified as
+{site}/activities/h5p/<package uuid>; the xAPI endpoint accepts only lesson activities.
 """
 
 from __future__ import annotations
-
-import re
-import uuid as uuid_module
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -24,9 +16,6 @@ from courses.models import H5PPackage
 from .storage import LIBRARIES_ROOT
 
 DEFAULT_XAPI_ENDPOINT = "/api/xapi/statements"
-IRI_RE = re.compile(
-    r"^https?://[^/]+/activities/h5p/(?P<uuid>[0-9a-f-]{36})(?:/(?P<block>[\w-]+))?/?(?:[?#].*)?$"
-)
 
 
 def site_root(request=None) -> str:
@@ -35,18 +24,9 @@ def site_root(request=None) -> str:
     return settings.WAGTAILADMIN_BASE_URL.rstrip("/")
 
 
-def activity_iri(request, package: H5PPackage, block_id: str | None = None) -> str:
-    """The absolute IRI identifying this activity on our site (see the module docstring)."""
-    iri = f"{site_root(request)}/activities/h5p/{package.uuid}"
-    return f"{iri}/{block_id}" if block_id else iri
-
-
-def parse_activity_iri(iri: str) -> tuple[uuid_module.UUID, str | None] | None:
-    """(package uuid, block id or None) from an activity IRI, or None if it is not ours."""
-    match = IRI_RE.match(iri or "")
-    if not match:
-        return None
-    return uuid_module.UUID(match["uuid"]), match["block"]
+def activity_iri(request, package: H5PPackage) -> str:
+    """The absolute IRI of a package played on its own (see the module docstring)."""
+    return f"{site_root(request)}/activities/h5p/{package.uuid}"
 
 
 def _url(path: str) -> str:
@@ -69,7 +49,7 @@ def player_context(
         "h5p_json_path": _url(content_root),
         "content_json_path": _url(f"{content_root}/content"),
         "libraries_path": _url(LIBRARIES_ROOT),
-        "iri": iri or activity_iri(request, package, block_id),
+        "iri": iri or activity_iri(request, package),
         "xapi_endpoint": xapi_endpoint,
         "csrf_token": get_token(request) if request is not None else "",
     }

@@ -1,8 +1,9 @@
 /*
  * Knowledge Bridge H5P player: starts h5p-standalone on every [data-h5p-player] element and
  * posts each xAPI statement the content emits to our endpoint (data-xapi-endpoint, default
- * /api/xapi/statements) with the CSRF token. Statements wait in a queue and are retried with
- * a growing delay while the network is down (slow school links), in order.
+ * /api/xapi/statements) with the CSRF token, a short burst at a time as one list. Statements
+ * wait in a queue and are retried with a growing delay while the network is down (slow school
+ * links), in order.
  */
 (function () {
   "use strict";
@@ -29,28 +30,51 @@
     return "";
   }
 
+  // Statements are sent as a list (an LRS accepts one or many): a burst such as
+  // answered + completed costs one request. A list the server refuses is split so one bad
+  // statement cannot take good ones down with it.
+  var BATCH_SIZE = 25;
+  var BATCH_DELAY = 400;
+  var timer = null;
+
+  function schedule(delay) {
+    if (timer === null) {
+      timer = window.setTimeout(function () {
+        timer = null;
+        flush();
+      }, delay);
+    }
+  }
+
   function flush() {
     if (sending || queue.length === 0) {
       return;
     }
     sending = true;
-    var item = queue[0];
-    fetch(item.endpoint, {
+    var first = queue[0];
+    var batch = first.alone ? [first] : queue.slice(0, BATCH_SIZE).filter(function (item) {
+      return item.endpoint === first.endpoint && !item.alone;
+    });
+    fetch(first.endpoint, {
       method: "POST",
       credentials: "same-origin",
       keepalive: true,
       headers: {
         "Content-Type": "application/json",
-        "X-CSRFToken": cookie("csrftoken") || item.csrf,
+        "X-CSRFToken": cookie("csrftoken") || first.csrf,
         "X-Requested-With": "XMLHttpRequest"
       },
-      body: JSON.stringify(item.statement)
+      body: JSON.stringify(batch.map(function (item) { return item.statement; }))
     }).then(function (response) {
       // Server errors and throttling are retried; other refusals would fail again.
       if (response.status >= 500 || response.status === 408 || response.status === 429) {
         throw new Error("xAPI endpoint answered " + response.status);
       }
-      queue.shift();
+      if (!response.ok && batch.length > 1) {
+        batch.forEach(function (item) { item.alone = true; });
+      } else {
+        queue.splice(0, batch.length);
+      }
       retryDelay = 2000;
       sending = false;
       flush();
@@ -74,7 +98,7 @@
         csrf: element.dataset.csrfToken || "",
         statement: event.data.statement
       });
-      flush();
+      schedule(BATCH_DELAY);
     });
   }
 

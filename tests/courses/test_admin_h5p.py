@@ -119,15 +119,14 @@ def test_chooser_lists_packages(client):
     assert str(package.pk) in response.json()["html"]
 
 
-def test_activity_block_renders_the_player(rf):
-    from courses.h5p.blocks import H5PActivityBlock
+def test_lesson_h5p_block_plays_the_package_as_its_own_activity(client):
+    from tests.courses.training_factories import h5p_block, make_course, make_lesson
 
     package = install_package(validate_package(fixture("truefalse")))
-    block = H5PActivityBlock()
-    value = block.to_python({"package": package.pk, "required": True, "pass_mark": 80})
-    assert value["package"] == package
-    request = rf.get("/lesson/")
-    request.user = UserFactory()
-    html = block.render(value, context={"request": request})
-    assert f'data-xapi-iri="http://testserver/activities/h5p/{package.uuid}"' in html
+    course = make_course()
+    lesson = make_lesson(course, blocks=[h5p_block(package=package, pass_mark=80, block_id="b1")])
+    user = UserFactory()
+    client.force_login(user)
+    html = client.get(lesson.url).content.decode()
+    assert f'data-xapi-iri="http://testserver/courses/activity/{lesson.pk}/b1"' in html
     assert 'data-xapi-endpoint="/api/xapi/statements"' in html

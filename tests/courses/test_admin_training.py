@@ -19,9 +19,10 @@ def test_editor_opens_the_lesson_form_with_h5p_and_quiz_blocks(admin_client):
     response = admin_client.get(f"/admin/pages/add/courses/lessonpage/{course.pk}/")
     html = response.content.decode()
     assert response.status_code == 200
-    # The H5P block's select (in the JSON block definition) offers the package.
-    option = f"option value=\\&quot;{package.pk}\\&quot;&gt;G\\u00f3i tr\\u1eafc nghi\\u1ec7m"
-    assert option in html
+    # The H5P block opens the H5P chooser, and that chooser offers the package.
+    assert "/admin/h5p-chooser/" in html
+    chooser = admin_client.get("/admin/h5p-chooser/")
+    assert f'href="/admin/h5p-chooser/chosen/{package.pk}/"' in chooser.json()["html"]
 
 
 def test_editor_edits_a_lesson_holding_an_h5p_activity(admin_client):

@@ -1,9 +1,7 @@
-import uuid
-
 import pytest
 from django.template import Context, Template
 
-from courses.h5p.player import activity_iri, parse_activity_iri
+from courses.h5p.player import activity_iri
 from courses.h5p.storage import install_package
 from courses.h5p.validation import validate_package
 
@@ -22,22 +20,11 @@ def test_activity_iri_is_absolute_on_our_site(rf, package):
     assert activity_iri(request, package) == (
         f"https://thuvien.example.vn/activities/h5p/{package.uuid}"
     )
-    assert activity_iri(request, package, "5f1c-aa") == (
-        f"https://thuvien.example.vn/activities/h5p/{package.uuid}/5f1c-aa"
-    )
 
 
 def test_activity_iri_without_request_uses_the_site_setting(settings, package):
     settings.WAGTAILADMIN_BASE_URL = "https://kb.example.vn/"
     assert activity_iri(None, package) == f"https://kb.example.vn/activities/h5p/{package.uuid}"
-
-
-def test_parse_activity_iri_round_trips_and_ignores_sub_content():
-    package_uuid = uuid.uuid4()
-    base = f"http://127.0.0.1:8000/activities/h5p/{package_uuid}"
-    assert parse_activity_iri(base) == (package_uuid, None)
-    assert parse_activity_iri(f"{base}/blk-1?subContentId=abc") == (package_uuid, "blk-1")
-    assert parse_activity_iri("https://example.org/other/thing") is None
 
 
 def test_player_tag_renders_the_container(rf, package):
