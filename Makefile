@@ -24,7 +24,7 @@ setup: $(VENV)/.installed node_modules/.installed
 	$(MANAGE) migrate --noinput -v 0
 
 run: setup
-	$(MANAGE) load_demo
+	$(MANAGE) load_demo $(if $(wildcard ../shared/fixtures/h5p),--h5p-dir ../shared/fixtures/h5p)
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 lint: $(VENV)/.installed

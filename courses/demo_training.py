@@ -11,6 +11,8 @@ from pathlib import Path
 
 from django.db import transaction
 
+from courses.h5p.storage import install_package
+from courses.h5p.validation import validate_package
 from courses.models import (
     CourseIndexPage,
     CoursePage,
@@ -540,10 +542,7 @@ def load(stdout=None, h5p_dir=None) -> None:
 
 def _import_h5p_file(path: Path) -> H5PPackage:
     """Import one .h5p file with the H5P module (validation and storage live there)."""
-    from courses.h5p.storage import import_package
-
-    with path.open("rb") as handle:
-        return import_package(handle, title=path.stem)
+    return install_package(validate_package(path), title=path.stem, uploaded_by=None)
 
 
 def load_h5p(h5p_dir: Path, stdout=None) -> list[H5PPackage]:
@@ -551,15 +550,6 @@ def load_h5p(h5p_dir: Path, stdout=None) -> list[H5PPackage]:
     files = sorted(h5p_dir.glob("*.h5p")) if h5p_dir.is_dir() else []
     if not files:
         _write(stdout, f"Training demo: no .h5p files in {h5p_dir}.")
-        return []
-    try:
-        import courses.h5p.storage  # noqa: F401
-    except ImportError:
-        _write(
-            stdout,
-            "Training demo: H5P support (courses.h5p.storage) is not installed; "
-            "the demo lessons keep their native quizzes only.",
-        )
         return []
     packages = []
     for path in files:
