@@ -41,9 +41,17 @@ def player_context(
     block_id: str | None = None,
     xapi_endpoint: str = DEFAULT_XAPI_ENDPOINT,
 ) -> dict:
-    """Template context for templates/courses/h5p/player.html."""
+    """Template context for templates/courses/h5p/player.html.
+
+    The player's scripts and styles are emitted with the first player of a request only:
+    loading h5p-standalone twice on one page breaks every player after the first.
+    """
     content_root = package.content_path
+    first_on_page = request is None or not getattr(request, "_h5p_assets_emitted", False)
+    if request is not None:
+        request._h5p_assets_emitted = True
     return {
+        "include_assets": first_on_page,
         "package": package,
         "player_id": f"h5p-{package.uuid.hex[:12]}-{block_id or 'main'}",
         "h5p_json_path": _url(content_root),

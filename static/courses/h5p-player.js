@@ -16,8 +16,8 @@
   var queue = [];
   var sending = false;
   var retryDelay = 2000;
-  var listening = false;
   var starting = Promise.resolve();
+  var Player = null;
 
   function cookie(name) {
     var parts = document.cookie ? document.cookie.split("; ") : [];
@@ -85,14 +85,19 @@
     });
   }
 
+  // Each player may bring its own H5P global and event dispatcher: listen to every one
+  // of them, once.
+  var dispatchers = [];
+
   function listen(element) {
     // An empty data-xapi-endpoint (the admin preview) records nothing.
-    if (listening || element.dataset.xapiEndpoint === "" ||
-        !window.H5P || !window.H5P.externalDispatcher) {
+    var dispatcher = window.H5P && window.H5P.externalDispatcher;
+    if (element.dataset.xapiEndpoint === "" || !dispatcher ||
+        dispatchers.indexOf(dispatcher) !== -1) {
       return;
     }
-    listening = true;
-    window.H5P.externalDispatcher.on("xAPI", function (event) {
+    dispatchers.push(dispatcher);
+    dispatcher.on("xAPI", function (event) {
       queue.push({
         endpoint: element.dataset.xapiEndpoint,
         csrf: element.dataset.csrfToken || "",
@@ -105,7 +110,7 @@
   function play(element) {
     var data = element.dataset;
     var status = element.querySelector(".h5p-player-status");
-    return new window.H5PStandalone.H5P(element, {
+    return new Player(element, {
       id: element.id,
       h5pJsonPath: data.h5pJsonPath,
       contentJsonPath: data.contentJsonPath,
@@ -136,6 +141,9 @@
   }
 
   function start() {
+    // The player's frame script replaces window.H5PStandalone once content runs: keep the
+    // constructor from before the first player starts, for every player of the page.
+    Player = Player || (window.H5PStandalone && window.H5PStandalone.H5P);
     var elements = document.querySelectorAll("[data-h5p-player]:not([data-h5p-started])");
     Array.prototype.forEach.call(elements, function (element) {
       element.setAttribute("data-h5p-started", "");
