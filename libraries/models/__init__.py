@@ -1,4 +1,4 @@
-from .catalog import BarcodeSequence, Item, Record
+from .catalog import BarcodeSequence, Item, MarcImportJob, Record
 from .network import JoinRequest, Library, Membership, NetworkPage, Role
 
 __all__ = [
@@ -6,6 +6,7 @@ __all__ = [
     "Item",
     "JoinRequest",
     "Library",
+    "MarcImportJob",
     "Membership",
     "NetworkPage",
     "Record",

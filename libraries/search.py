@@ -1,0 +1,203 @@
+"""Union catalog search: the same answers on SQLite and PostgreSQL, with or without accents.
+
+Each record keeps two search texts, written by `refresh_search_text()`:
+
+* ``search_exact``: NFC, lower case, every run of non-letters/digits turned into one space,
+  padded with a space at both ends (`` lịch sử việt nam ``);
+* ``search_folded``: the same text with diacritics removed and đ -> d (`` lich su viet nam ``).
+
+A query word matches a record when some word of the folded text starts with the folded query
+word (``LIKE '% viet%'``); every query word must match. Records whose exact text also holds
+the query words with their accents rank first. On PostgreSQL a trigram GIN index serves the
+LIKE and a full-text GIN index (``to_tsvector('simple', search_folded)`` with prefix queries)
+serves the same word-prefix test; both are added by the migration and give the same rows as
+the plain LIKE because the folded text holds only ``[a-z0-9 ]``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import BooleanField, Case, Exists, IntegerField, OuterRef, Q, Value, When
+from django.db.models.expressions import RawSQL
+
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_NON_ALNUM_ASCII = re.compile(r"[^a-z0-9]+")
+
+
+def nfc(value: str) -> str:
+    return unicodedata.normalize("NFC", value or "")
+
+
+def fold(value: str) -> str:
+    """Lower-case, accent-free form: NFD, drop combining marks, map đ/Đ (not a mark) to d."""
+    value = unicodedata.normalize("NFD", (value or "").replace("đ", "d").replace("Đ", "D"))
+    value = "".join(ch for ch in value if unicodedata.category(ch) != "Mn")
+    # Letters such as ø, ł, æ have no decomposition; keep the folded text ASCII for indexes.
+    value = value.lower().translate(_EXTRA_FOLDS)
+    return unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
+
+
+_EXTRA_FOLDS = str.maketrans(
+    {"ø": "o", "ł": "l", "æ": "ae", "œ": "oe", "ß": "ss", "ı": "i", "þ": "th", "ð": "d"}
+)
+
+
+def exact_words(value: str) -> str:
+    """NFC lower-case words separated by single spaces."""
+    return " ".join(_NON_WORD.sub(" ", nfc(value).lower()).split())
+
+
+def folded_words(value: str) -> str:
+    return " ".join(_NON_ALNUM_ASCII.sub(" ", fold(value)).split())
+
+
+def _padded(words: str) -> str:
+    return f" {words} " if words else ""
+
+
+def record_fingerprint(*, title: str, authors: str, publisher: str, year) -> str:
+    """Identity of a record without ISBN or control number: normalised title, author, etc."""
+    key = "|".join(
+        [folded_words(title), folded_words(authors), folded_words(publisher), str(year or "")]
+    )
+    return hashlib.sha1(key.encode("ascii"), usedforsecurity=False).hexdigest()
+
+
+def refresh_search_text(record) -> None:
+    """Recompute a record's search columns and fingerprint from its fields (no save)."""
+    for name in ("title", "subtitle", "authors", "publisher", "place", "subjects", "summary"):
+        setattr(record, name, nfc(getattr(record, name)))
+    title = f"{record.title} {record.subtitle}"
+    text = " ".join(
+        [title, record.authors, record.subjects.replace("\n", " "), record.publisher, record.isbn]
+    )
+    record.search_exact = _padded(exact_words(text))
+    record.search_folded = _padded(folded_words(text))
+    record.title_folded = _padded(folded_words(title))
+    record.authors_folded = _padded(folded_words(record.authors))
+    record.subjects_folded = _padded(folded_words(record.subjects.replace("\n", " ")))
+    record.fingerprint = record_fingerprint(
+        title=record.title, authors=record.authors, publisher=record.publisher, year=record.year
+    )
+
+
+FIELDS = ("all", "title", "author", "subject", "isbn")
+_FIELD_COLUMNS = {
+    "all": "search_folded",
+    "title": "title_folded",
+    "author": "authors_folded",
+    "subject": "subjects_folded",
+}
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str = ""
+    field: str = "all"
+    library: str = ""  # library code
+    language: str = ""
+    year_from: int | None = None
+    year_to: int | None = None
+    available: bool = False
+
+    def is_empty(self) -> bool:
+        return not (self.text.strip() or self.library or self.language or self.year_from
+                    or self.year_to or self.available)  # fmt: skip
+
+
+def query_words(text: str) -> tuple[list[str], list[str]]:
+    """The query's folded words and, index for index, its exact (NFC lower-case) words."""
+    folded, exact = [], []
+    for word in exact_words(text).split():
+        f = folded_words(word)
+        if not f:
+            continue
+        folded.extend(f.split())
+        exact.append(word)
+    return folded[:8], exact[:8]
+
+
+def _like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_records(query: Query):
+    """Records matching the query, best first (exact accents, then title hits, then id)."""
+    from libraries.models import Item, Library, Record
+
+    qs = Record.objects.all()
+    ranks = []
+    words, exact = query_words(query.text) if query.field != "isbn" else ([], [])
+    if query.field == "isbn":
+        digits = re.sub(r"[^0-9Xx]", "", query.text)
+        from libraries.catalog import normalise_isbn
+
+        isbn13 = normalise_isbn(digits)
+        qs = qs.filter(isbn=isbn13 or digits) if digits else qs.none()
+    elif words:
+        column = _FIELD_COLUMNS.get(query.field, "search_folded")
+        condition = Q()
+        for word in words:
+            condition &= Q(search_folded__contains=f" {word}")
+            if column != "search_folded":
+                condition &= Q(**{f"{column}__contains": f" {word}"})
+        if connection.vendor == "postgresql":
+            tsquery = " & ".join(f"{w}:*" for w in words)
+            condition &= Q(
+                RawSQL(
+                    "to_tsvector('simple'::regconfig, search_folded) @@ "
+                    "to_tsquery('simple'::regconfig, %s)",
+                    (tsquery,),
+                    output_field=BooleanField(),
+                )
+            )
+        qs = qs.filter(condition)
+        for word in dict.fromkeys(exact):
+            ranks.append(
+                Case(
+                    When(search_exact__contains=f" {word}", then=Value(10)),
+                    default=Value(0),
+                    output_field=IntegerField(),
+                )
+            )
+        for word in dict.fromkeys(words):
+            ranks.append(
+                Case(
+                    When(title_folded__contains=f" {word}", then=Value(1)),
+                    default=Value(0),
+                    output_field=IntegerField(),
+                )
+            )
+    elif query.text.strip():
+        return Record.objects.none()
+
+    items = Item.objects.filter(record=OuterRef("pk"))
+    if query.library:
+        library = Library.objects.filter(code=query.library.upper()).first()
+        if library is None:
+            return Record.objects.none()
+        items = items.filter(library=library)
+        qs = qs.filter(Exists(items))
+    if query.available:
+        qs = qs.filter(Exists(items.filter(status=Item.Status.AVAILABLE)))
+    if query.language:
+        qs = qs.filter(language=query.language)
+    if query.year_from:
+        qs = qs.filter(year__gte=query.year_from)
+    if query.year_to:
+        qs = qs.filter(year__lte=query.year_to)
+
+    if ranks:
+        score = ranks[0]
+        for rank in ranks[1:]:
+            score = score + rank
+        qs = qs.annotate(score=score).order_by("-score", "pk")
+    else:
+        qs = qs.annotate(score=Value(0, output_field=IntegerField())).order_by("-pk")
+    return qs.defer("marc", "search_exact", "search_folded", "title_folded", "authors_folded",
+                    "subjects_folded", "summary")  # fmt: skip
