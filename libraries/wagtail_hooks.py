@@ -1,0 +1,1 @@
+import libraries.admin_catalog  # noqa: F401  (catalog screens)
