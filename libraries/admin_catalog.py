@@ -24,6 +24,7 @@ from wagtail.admin.views import generic
 from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies.base import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
 
 from libraries import access
 from libraries.catalog import CatalogError, normalise_isbn, save_item
@@ -100,7 +101,6 @@ class RecordViewSet(ModelViewSet):
     search_fields = ["title"]
     list_filter = ["language"]
     ordering = ["-pk"]
-    permission_policy = RecordPermissionPolicy(Record)
 
     def get_form_class(self, for_update=False):
         return RecordForm
@@ -121,7 +121,8 @@ class ItemPermissionPolicy(ModelPermissionPolicy):
         return Item.objects.filter(access.library_filter(user, "library"))
 
 
-item_policy = ItemPermissionPolicy(Item)
+register_permission_policy(Record, RecordPermissionPolicy(Record))
+register_permission_policy(Item, ItemPermissionPolicy(Item))
 
 
 class ItemForm(WagtailAdminModelForm):
@@ -223,7 +224,6 @@ class ItemViewSet(ModelViewSet):
     list_display = ["barcode", "record", "library", "status", "call_number"]
     list_filter = ["status", "item_type"]
     search_fields = ["barcode"]
-    permission_policy = item_policy
     copy_view_enabled = False
     inspect_view_enabled = False
 

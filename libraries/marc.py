@@ -486,12 +486,16 @@ class MarcImporter:
         by_control: dict[tuple[str, str], Record] = {}
         by_print: dict[str, Record] = {}
         existing = Record.objects.none()
-        prints = set()
+        probes = []
         for p in batch:
-            if not p.fields["isbn"] and not p.fields["control_number"]:
-                probe = Record(**p.fields)
-                refresh_search_text(probe)
-                prints.add(probe.fingerprint)
+            probe = Record(**p.fields)
+            refresh_search_text(probe)
+            probes.append(probe)
+        prints = {
+            probe.fingerprint
+            for p, probe in zip(batch, probes, strict=True)
+            if not p.fields["isbn"] and not p.fields["control_number"]
+        }
         condition = Q(isbn__in=isbns) | Q(control_number__in=controls)
         condition |= Q(fingerprint__in=prints, isbn="", control_number="")
         if isbns or controls or prints:
@@ -507,7 +511,7 @@ class MarcImporter:
         to_create: list[Record] = []
         to_update: dict[int, Record] = {}
         targets: list[tuple[_Parsed, Record]] = []
-        for p in batch:
+        for p, probe in zip(batch, probes, strict=True):
             f = p.fields
             rec = None
             if f["control_number"]:
@@ -517,8 +521,6 @@ class MarcImporter:
                     (r for r in by_isbn.get(f["isbn"], []) if _same_work(r, f)),
                     None,
                 )
-            probe = Record(**f)
-            refresh_search_text(probe)
             if rec is None and not f["isbn"] and not f["control_number"]:
                 rec = by_print.get(probe.fingerprint)
             if rec is None:

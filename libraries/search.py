@@ -33,10 +33,9 @@ def nfc(value: str) -> str:
     return unicodedata.normalize("NFC", value or "")
 
 
-def fold(value: str) -> str:
-    """Lower-case, accent-free form: NFD, drop combining marks, map đ/Đ (not a mark) to d."""
-    value = unicodedata.normalize("NFD", (value or "").replace("đ", "d").replace("Đ", "D"))
-    value = "".join(ch for ch in value if unicodedata.category(ch) != "Mn")
+def _fold_char(ch: str) -> str:
+    value = unicodedata.normalize("NFD", ch.replace("đ", "d").replace("Đ", "D"))
+    value = "".join(c for c in value if unicodedata.category(c) != "Mn")
     # Letters such as ø, ł, æ have no decomposition; keep the folded text ASCII for indexes.
     value = value.lower().translate(_EXTRA_FOLDS)
     return unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
@@ -45,6 +44,26 @@ def fold(value: str) -> str:
 _EXTRA_FOLDS = str.maketrans(
     {"ø": "o", "ł": "l", "æ": "ae", "œ": "oe", "ß": "ss", "ı": "i", "þ": "th", "ð": "d"}
 )
+
+
+class _FoldTable(dict):
+    """str.translate table folding one character at a time, filled on first use."""
+
+    def __missing__(self, code: int) -> str:
+        folded = _fold_char(chr(code))
+        self[code] = folded
+        return folded
+
+
+_FOLD_TABLE = _FoldTable({code: chr(code).lower() for code in range(128)})
+
+
+def fold(value: str) -> str:
+    """Lower-case, accent-free form: NFD, drop combining marks, map đ/Đ (not a mark) to d."""
+    value = value or ""
+    if value.isascii():
+        return value.lower()
+    return unicodedata.normalize("NFC", value).translate(_FOLD_TABLE)
 
 
 def exact_words(value: str) -> str:
@@ -71,21 +90,29 @@ def record_fingerprint(*, title: str, authors: str, publisher: str, year) -> str
 def refresh_search_text(record) -> None:
     """Recompute a record's search columns and fingerprint from its fields (no save)."""
     for name in ("title", "subtitle", "authors", "publisher", "place", "subjects", "summary"):
-        setattr(record, name, nfc(getattr(record, name)))
+        value = getattr(record, name) or ""
+        if not value.isascii():
+            setattr(record, name, nfc(value))
     title = f"{record.title} {record.subtitle}"
-    text = " ".join(
-        [title, record.authors, record.subjects.replace("\n", " "), record.publisher, record.isbn]
+    subjects = record.subjects.replace("\n", " ")
+    title_f = folded_words(title)
+    authors_f = folded_words(record.authors)
+    subjects_f = folded_words(subjects)
+    publisher_f = folded_words(record.publisher)
+    record.search_exact = _padded(
+        exact_words(" ".join([title, record.authors, subjects, record.publisher, record.isbn]))
     )
-    record.search_exact = _padded(exact_words(text))
-    record.search_folded = _padded(folded_words(text))
-    record.title_folded = _padded(folded_words(title))
-    record.authors_folded = _padded(folded_words(record.authors))
-    record.subjects_folded = _padded(folded_words(record.subjects.replace("\n", " ")))
-    record.fingerprint = record_fingerprint(
-        title=record.title, authors=record.authors, publisher=record.publisher, year=record.year
+    record.search_folded = _padded(
+        " ".join(w for w in (title_f, authors_f, subjects_f, publisher_f, record.isbn) if w)
     )
+    record.title_folded = _padded(title_f)
+    record.authors_folded = _padded(authors_f)
+    record.subjects_folded = _padded(subjects_f)
+    key = "|".join([folded_words(record.title), authors_f, publisher_f, str(record.year or "")])
+    record.fingerprint = hashlib.sha1(key.encode("ascii"), usedforsecurity=False).hexdigest()
 
 
+CANDIDATE_LIMIT = 1000
 FIELDS = ("all", "title", "author", "subject", "isbn")
 _FIELD_COLUMNS = {
     "all": "search_folded",
@@ -119,6 +146,9 @@ def query_words(text: str) -> tuple[list[str], list[str]]:
             continue
         folded.extend(f.split())
         exact.append(word)
+    # A word that starts another query word adds nothing ("ngo ngoc" = "ngoc"): drop it.
+    folded = [w for w in dict.fromkeys(folded)
+              if not any(o != w and o.startswith(w) for o in folded)]  # fmt: skip
     return folded[:8], exact[:8]
 
 
@@ -147,11 +177,12 @@ def search_records(query: Query):
             if column != "search_folded":
                 condition &= Q(**{f"{column}__contains": f" {word}"})
         if connection.vendor == "postgresql":
+            # Same rows as the LIKEs (the folded text is [a-z0-9 ] words), served by the GIN
+            # index on the stored tsvector; the LIKEs then only recheck the candidates.
             tsquery = " & ".join(f"{w}:*" for w in words)
             condition &= Q(
                 RawSQL(
-                    "to_tsvector('simple'::regconfig, search_folded) @@ "
-                    "to_tsquery('simple'::regconfig, %s)",
+                    "libraries_record.search_vector @@ to_tsquery('simple'::regconfig, %s)",
                     (tsquery,),
                     output_field=BooleanField(),
                 )
@@ -192,6 +223,9 @@ def search_records(query: Query):
     if query.year_to:
         qs = qs.filter(year__lte=query.year_to)
 
+    # Only the newest CANDIDATE_LIMIT matches are ranked and shown: a query matching half
+    # the network's catalog ("việt nam") must not score every row. Same rule on both DBs.
+    qs = Record.objects.filter(pk__in=qs.order_by("-pk").values("pk")[:CANDIDATE_LIMIT])
     if ranks:
         score = ranks[0]
         for rank in ranks[1:]:

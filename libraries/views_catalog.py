@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 
 from libraries.models import Item, Library, Record
-from libraries.search import FIELDS, Query, search_records
+from libraries.search import CANDIDATE_LIMIT, FIELDS, Query, search_records
 
 PAGE_SIZE = 20
 LANGUAGES = [
@@ -111,7 +111,13 @@ def catalog_search(request):
     return render(
         request,
         "libraries/catalog/search.html",
-        {"form": form, "page": page, "query": query, "params": params.urlencode()},
+        {
+            "form": form,
+            "page": page,
+            "query": query,
+            "params": params.urlencode(),
+            "capped": bool(page and page.paginator.count >= CANDIDATE_LIMIT),
+        },
     )
 
 

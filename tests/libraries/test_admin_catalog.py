@@ -1,6 +1,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 
 from libraries.models import Item, MarcImportJob, Record, Role
 from tests.factories import LibraryFactory, MembershipFactory
@@ -8,6 +9,13 @@ from tests.libraries.catalog_factories import ItemFactory, RecordFactory
 from tests.libraries.marc_builders import FIXTURES
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are asserted in English (the source language)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from libraries.catalog import (
     CatalogError,
@@ -15,6 +16,13 @@ from libraries.catalog import (
 from libraries.models import BarcodeSequence, Item, Record, Role
 from tests.factories import LibraryFactory, MembershipFactory
 from tests.libraries.catalog_factories import ItemFactory, RecordFactory
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are asserted in English (the source language)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.mark.parametrize(

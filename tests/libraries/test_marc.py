@@ -4,6 +4,7 @@ import unicodedata
 import pymarc
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from libraries.marc import MAPPED_FIELDS, MarcFileRefused, export_marc, import_marc, records_of
 from libraries.models import Item, Record
@@ -11,6 +12,13 @@ from tests.factories import LibraryFactory
 from tests.libraries.marc_builders import FIXTURES, build, to_bytes
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are asserted in English (the source language)."""
+    with translation.override("en"):
+        yield
 
 
 def run(data: bytes, library, **kwargs):

@@ -108,3 +108,16 @@ def test_text_is_stored_nfc():
     record.refresh_from_db()
     assert record.title == "Tiếng Việt"
     assert titles("Tiếng Việt") == ["Tiếng Việt"]
+
+
+def test_only_the_newest_candidates_are_ranked(shelf, monkeypatch):
+    monkeypatch.setattr("libraries.search.CANDIDATE_LIMIT", 2)
+    newest = RecordFactory(title="Viết văn hay")
+    # Of the three "viet" matches only the two newest are kept, then ranked.
+    assert titles("Việt") == ["Lịch sử Việt Nam", "Viết văn hay"]
+    assert newest.pk > shelf["Lịch sử Việt Nam"].pk
+
+
+def test_a_word_that_starts_another_adds_nothing(shelf):
+    assert titles("vie viet nam") == titles("viet nam")
+    assert titles("viet nam") == ["Lịch sử Việt Nam", "Đường về quê hương"]
