@@ -121,3 +121,15 @@ def test_only_the_newest_candidates_are_ranked(shelf, monkeypatch):
 def test_a_word_that_starts_another_adds_nothing(shelf):
     assert titles("vie viet nam") == titles("viet nam")
     assert titles("viet nam") == ["Lịch sử Việt Nam", "Đường về quê hương"]
+
+
+def test_recent_window_gives_the_newest_matches(monkeypatch):
+    for n in range(6):
+        RecordFactory(title=f"Viet {n}")
+    RecordFactory(title="Khác")
+    monkeypatch.setattr("libraries.search.CANDIDATE_LIMIT", 2)
+    monkeypatch.setattr("libraries.search.RECENT_WINDOW", 3)
+    # Both paths (newest window on PostgreSQL, whole table otherwise) give the same rows.
+    assert titles("viet") == ["Viet 4", "Viet 5"]
+    assert titles("viet 1") == ["Viet 1"]
+    assert titles("khac") == ["Khác"]
