@@ -46,14 +46,19 @@ def make_libraries(count: int) -> list[Library]:
     districts = []
     for d in range(10):
         lib, _ = Library.objects.get_or_create(
-            code=f"BD{d:02d}", defaults={"name": f"Thư viện huyện {d}", "kind": "district", "parent": top}
+            code=f"BD{d:02d}",
+            defaults={"name": f"Thư viện huyện {d}", "kind": "district", "parent": top},
         )
         districts.append(lib)
     libraries = [top, *districts]
     for s in range(count - len(libraries)):
         lib, _ = Library.objects.get_or_create(
             code=f"BS{s:03d}",
-            defaults={"name": f"Thư viện trường {s}", "kind": "school", "parent": districts[s % 10]},
+            defaults={
+                "name": f"Thư viện trường {s}",
+                "kind": "school",
+                "parent": districts[s % 10],
+            },
         )
         libraries.append(lib)
     return libraries[:count]
@@ -61,10 +66,29 @@ def make_libraries(count: int) -> list[Library]:
 
 def copy_records(n: int, rng: random.Random) -> list[int]:
     now = timezone.now()
-    columns = ("title", "subtitle", "authors", "publisher", "place", "year", "isbn", "language",
-               "subjects", "call_number", "summary", "control_number", "control_number_source",
-               "fingerprint", "search_exact", "search_folded", "title_folded", "authors_folded",
-               "subjects_folded", "created_at", "updated_at")
+    columns = (
+        "title",
+        "subtitle",
+        "authors",
+        "publisher",
+        "place",
+        "year",
+        "isbn",
+        "language",
+        "subjects",
+        "call_number",
+        "summary",
+        "control_number",
+        "control_number_source",
+        "fingerprint",
+        "search_exact",
+        "search_folded",
+        "title_folded",
+        "authors_folded",
+        "subjects_folded",
+        "created_at",
+        "updated_at",
+    )
     probe = Record()
     with connection.cursor() as cursor:
         with cursor.cursor.copy(f"COPY libraries_record ({', '.join(columns)}) FROM STDIN") as copy:
@@ -79,12 +103,31 @@ def copy_records(n: int, rng: random.Random) -> list[int]:
                 probe.subjects = "\n".join(rng.sample(SUBJECTS, rng.randint(1, 3)))
                 probe.summary = ""
                 refresh_search_text(probe)
-                copy.write_row((probe.title, "", probe.authors, probe.publisher, probe.place,
-                                probe.year, probe.isbn, "vie", probe.subjects,
-                                f"{rng.randint(0, 999):03d}.{rng.randint(0, 99)}", "",
-                                f"B{i:07d}", "BENCH", probe.fingerprint, probe.search_exact,
-                                probe.search_folded, probe.title_folded, probe.authors_folded,
-                                probe.subjects_folded, now, now))
+                copy.write_row(
+                    (
+                        probe.title,
+                        "",
+                        probe.authors,
+                        probe.publisher,
+                        probe.place,
+                        probe.year,
+                        probe.isbn,
+                        "vie",
+                        probe.subjects,
+                        f"{rng.randint(0, 999):03d}.{rng.randint(0, 99)}",
+                        "",
+                        f"B{i:07d}",
+                        "BENCH",
+                        probe.fingerprint,
+                        probe.search_exact,
+                        probe.search_folded,
+                        probe.title_folded,
+                        probe.authors_folded,
+                        probe.subjects_folded,
+                        now,
+                        now,
+                    )
+                )
         cursor.execute("SELECT id FROM libraries_record ORDER BY id")
         return [row[0] for row in cursor.fetchall()]
 
@@ -93,18 +136,42 @@ def copy_items(n: int, record_ids: list[int], libraries: list[Library], rng: ran
     now = timezone.now()
     counters = {lib.pk: 0 for lib in libraries}
     # School libraries hold most copies; a few records are very popular.
-    weights = [30 if lib.kind == "provincial" else 8 if lib.kind == "district" else 1 for lib in libraries]
-    columns = ("record_id", "library_id", "location_id", "barcode", "call_number", "item_type",
-               "status", "notes", "created_at", "updated_at")
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY libraries_item ({', '.join(columns)}) FROM STDIN") as copy:
-            chosen = rng.choices(libraries, weights=weights, k=n)
-            for i in range(n):
-                lib = chosen[i]
-                counters[lib.pk] += 1
-                record = record_ids[int(len(record_ids) * rng.random() ** 1.3)]
-                copy.write_row((record, lib.pk, lib.pk, f"{lib.code}{counters[lib.pk]:07d}", "",
-                                "book", rng.choice(STATUSES), "", now, now))
+    weights = [
+        30 if lib.kind == "provincial" else 8 if lib.kind == "district" else 1 for lib in libraries
+    ]
+    columns = (
+        "record_id",
+        "library_id",
+        "location_id",
+        "barcode",
+        "call_number",
+        "item_type",
+        "status",
+        "notes",
+        "created_at",
+        "updated_at",
+    )
+    sql = f"COPY libraries_item ({', '.join(columns)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        chosen = rng.choices(libraries, weights=weights, k=n)
+        for i in range(n):
+            lib = chosen[i]
+            counters[lib.pk] += 1
+            record = record_ids[int(len(record_ids) * rng.random() ** 1.3)]
+            copy.write_row(
+                (
+                    record,
+                    lib.pk,
+                    lib.pk,
+                    f"{lib.code}{counters[lib.pk]:07d}",
+                    "",
+                    "book",
+                    rng.choice(STATUSES),
+                    "",
+                    now,
+                    now,
+                )
+            )
     BarcodeSequence.objects.bulk_create(
         [BarcodeSequence(library_id=pk, last_number=last) for pk, last in counters.items()]
     )
@@ -127,7 +194,9 @@ def main():
     print(f"records: {len(record_ids):,} in {time.perf_counter() - t:.1f} s")
     t = time.perf_counter()
     copy_items(args.items, record_ids, libraries, rng)
-    print(f"items: {args.items:,} over {len(libraries)} libraries in {time.perf_counter() - t:.1f} s")
+    print(
+        f"items: {args.items:,} over {len(libraries)} libraries in {time.perf_counter() - t:.1f} s"
+    )
     t = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE libraries_record")

@@ -69,8 +69,10 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     factory = RequestFactory()
-    print(f"database: {connection.vendor}; records {Record.objects.count():,}, items "
-          f"{Item.objects.count():,}, libraries {Library.objects.count()}")
+    print(
+        f"database: {connection.vendor}; records {Record.objects.count():,}, items "
+        f"{Item.objects.count():,}, libraries {Library.objects.count()}"
+    )
     for params in QUERIES:  # warm the caches once
         request = factory.get("/catalog/", params)
         request.user = AnonymousUser()

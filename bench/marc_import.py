@@ -39,18 +39,60 @@ def write_file(path: Path, count: int, seed: int = 11) -> None:
             r = pymarc.Record(force_utf8=True, leader="00000nam a2200000 a 4500")
             r.add_field(pymarc.Field(tag="001", data=f"BM{i:08d}"))
             r.add_field(pymarc.Field(tag="003", data="BENCHMARC"))
-            r.add_field(pymarc.Field(tag="008", data=f"250101s{rng.randint(1980, 2025)}    vm            000 0 vie d"))
+            r.add_field(
+                pymarc.Field(
+                    tag="008", data=f"250101s{rng.randint(1980, 2025)}    vm            000 0 vie d"
+                )
+            )
             body = f"978605{i:06d}"
-            check = (10 - sum(int(d) * (1 if k % 2 == 0 else 3) for k, d in enumerate(body)) % 10) % 10
-            r.add_field(pymarc.Field(tag="020", indicators=[" ", " "], subfields=[S("a", body + str(check))]))
-            r.add_field(pymarc.Field(tag="082", indicators=["0", "4"], subfields=[S("a", f"{rng.randint(0, 999):03d}.{rng.randint(0, 99)}")]))
-            r.add_field(pymarc.Field(tag="100", indicators=["1", " "], subfields=[S("a", person(rng))]))
-            r.add_field(pymarc.Field(tag="245", indicators=["1", "0"], subfields=[S("a", title(rng) + " /"), S("c", person(rng))]))
-            r.add_field(pymarc.Field(tag="260", indicators=[" ", " "], subfields=[S("a", "Hà Nội :"), S("b", rng.choice(PUBLISHERS) + ","), S("c", str(rng.randint(1980, 2025)))]))
+            check = (
+                10 - sum(int(d) * (1 if k % 2 == 0 else 3) for k, d in enumerate(body)) % 10
+            ) % 10
+            r.add_field(
+                pymarc.Field(
+                    tag="020", indicators=[" ", " "], subfields=[S("a", body + str(check))]
+                )
+            )
+            r.add_field(
+                pymarc.Field(
+                    tag="082",
+                    indicators=["0", "4"],
+                    subfields=[S("a", f"{rng.randint(0, 999):03d}.{rng.randint(0, 99)}")],
+                )
+            )
+            r.add_field(
+                pymarc.Field(tag="100", indicators=["1", " "], subfields=[S("a", person(rng))])
+            )
+            r.add_field(
+                pymarc.Field(
+                    tag="245",
+                    indicators=["1", "0"],
+                    subfields=[S("a", title(rng) + " /"), S("c", person(rng))],
+                )
+            )
+            r.add_field(
+                pymarc.Field(
+                    tag="260",
+                    indicators=[" ", " "],
+                    subfields=[
+                        S("a", "Hà Nội :"),
+                        S("b", rng.choice(PUBLISHERS) + ","),
+                        S("c", str(rng.randint(1980, 2025))),
+                    ],
+                )
+            )
             for subject in rng.sample(SUBJECTS, 2):
-                r.add_field(pymarc.Field(tag="650", indicators=[" ", "7"], subfields=[S("a", subject)]))
+                r.add_field(
+                    pymarc.Field(tag="650", indicators=[" ", "7"], subfields=[S("a", subject)])
+                )
             for c in range(rng.randint(1, 2)):
-                r.add_field(pymarc.Field(tag="952", indicators=[" ", " "], subfields=[S("p", f"BMARC{i * 2 + c:08d}"), S("o", "895.922")]))
+                r.add_field(
+                    pymarc.Field(
+                        tag="952",
+                        indicators=[" ", " "],
+                        subfields=[S("p", f"BMARC{i * 2 + c:08d}"), S("o", "895.922")],
+                    )
+                )
             out.write(r.as_marc())
 
 
@@ -79,9 +121,11 @@ def main():
                 result = import_marc(fh, library=library, batch_size=args.batch_size)
             elapsed = time.perf_counter() - start
             rate = result.read / elapsed
-            print(f"{label}: {rate:,.0f} records/s ({elapsed:.1f} s; created {result.created}, "
-                  f"updated {result.updated}, unchanged {result.unchanged}, failed {result.failed}, "
-                  f"items {result.items_created}); bare parse / import = {bare / rate:.2f}x")
+            print(
+                f"{label}: {rate:,.0f} records/s ({elapsed:.1f} s; created {result.created}, "
+                f"updated {result.updated}, unchanged {result.unchanged}, failed {result.failed}, "
+                f"items {result.items_created}); bare parse / import = {bare / rate:.2f}x"
+            )
     Item.objects.filter(library=library).delete()
     Record.objects.filter(source_library=library).delete()
 

@@ -24,7 +24,7 @@ from decimal import Decimal, InvalidOperation
 
 import pymarc
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils.translation import gettext as _
 
 from libraries.catalog import next_barcodes, normalise_isbn
@@ -812,7 +812,10 @@ def record_to_marc(record: Record, library: Library | None = None) -> pymarc.Rec
         _rewrite_fields(marc, record)
     marc.remove_fields("852", "952")
     if library is not None:
-        for item in record.items.filter(library=library).order_by("pk"):
+        items = getattr(record, "library_items", None)
+        if items is None:
+            items = record.items.filter(library=library).select_related("location").order_by("pk")
+        for item in items:
             subfields = [
                 pymarc.Subfield("a", library.code),
                 pymarc.Subfield("b", item.location.code if item.location_id else library.code),
@@ -885,7 +888,12 @@ def export_marc(out, *, library: Library, file_format: str = "marc") -> int:
     if file_format == "marcxml":
         out.write(b'<?xml version="1.0" encoding="UTF-8"?>\n')
         out.write(b'<collection xmlns="http://www.loc.gov/MARC21/slim">\n')
-    for record in records_of(library).iterator(chunk_size=500):
+    copies = Prefetch(
+        "items",
+        queryset=Item.objects.filter(library=library).select_related("location").order_by("pk"),
+        to_attr="library_items",
+    )
+    for record in records_of(library).prefetch_related(copies).iterator(chunk_size=500):
         marc = record_to_marc(record, library)
         if file_format == "marcxml":
             out.write(pymarc.record_to_xml(marc, namespace=False))
