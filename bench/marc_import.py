@@ -18,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "training_site.settings.dev")
+os.environ.setdefault("DEBUG", "0")  # as in production: no query log, no template debug
 
 import django  # noqa: E402
 

@@ -25,6 +25,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Value, When
 
@@ -128,10 +129,14 @@ def _newest_matches(qs, model) -> list[int]:
     newest ones; otherwise (rarer words) ask the whole table, where the index is selective.
     """
     if connection.vendor == "postgresql" and not qs.query.is_empty():
-        edge = list(
-            model.objects.order_by("-pk").values_list("pk", flat=True)[
-                RECENT_WINDOW - 1 : RECENT_WINDOW
-            ]
+        edge = cache.get_or_set(
+            f"catalog:recent-edge:{RECENT_WINDOW}",
+            lambda: list(
+                model.objects.order_by("-pk").values_list("pk", flat=True)[
+                    RECENT_WINDOW - 1 : RECENT_WINDOW
+                ]
+            ),
+            timeout=600,  # a stale edge only widens the window a little
         )
         if edge:
             recent = list(
