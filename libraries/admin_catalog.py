@@ -16,13 +16,16 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.menus import MenuItem as UIMenuItem
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.admin.widgets.button import HeaderButton
 from wagtail.permission_policies.base import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
@@ -190,6 +193,22 @@ class ScopedItemsMixin:
 
 
 class ItemIndexView(ScopedItemsMixin, FoldedSearchMixin, generic.IndexView):
+    @cached_property
+    def header_buttons(self):
+        return [
+            *super().header_buttons,
+            HeaderButton(
+                _("Print labels"), url=reverse("catalog_labels:print"), icon_name="clipboard-list"
+            ),
+        ]
+
+    def get_list_more_buttons(self, instance):
+        label_url = reverse("catalog_labels:print") + f"?item={instance.pk}"
+        return [
+            *super().get_list_more_buttons(instance),
+            UIMenuItem(_("Print label"), url=label_url, icon_name="clipboard-list", priority=50),
+        ]
+
     def filter_by_search(self, queryset, text):
         return queryset.filter(
             Q(barcode__iexact=text.strip())

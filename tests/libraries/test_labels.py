@@ -48,3 +48,11 @@ def test_label_view_prints_only_items_the_user_reaches(client):
     )
     assert response.status_code == 200
     assert "THF0000001" in str(response.context["form"].errors["barcodes"])
+
+
+def test_items_listing_links_to_label_printing(client):
+    library = LibraryFactory(code="THE")
+    item = ItemFactory(library=library, barcode="THE0000009")
+    client.force_login(MembershipFactory(library=library, role=Role.LIBRARIAN).user)
+    html = client.get(reverse("catalog_items:index")).content.decode()
+    assert f"{reverse('catalog_labels:print')}?item={item.pk}" in html
