@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 import pymarc
 from django.db import connection, transaction
 from django.db.models import Prefetch, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from libraries.catalog import next_barcodes, normalise_isbn
@@ -445,12 +446,18 @@ def bulk_insert(model, objs: list, batch_size: int = BATCH_SIZE) -> None:
         )
         for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
             obj.pk = pk
+        # auto_now(_add) fields are stamped here; every other value is a plain Python value
+        # (str, int, Decimal, date, bytes, None) that psycopg adapts itself.
+        now = timezone.now()
+        stamped = [f.attname for f in fields if getattr(f, "auto_now", False)
+                   or getattr(f, "auto_now_add", False)]  # fmt: skip
+        names = [f.attname for f in fields]
         columns = ", ".join(quote(f.column) for f in fields)
         with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
             for obj in objs:
-                copy.write_row(
-                    [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-                )
+                for name in stamped:
+                    setattr(obj, name, now)
+                copy.write_row([getattr(obj, name) for name in names])
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
