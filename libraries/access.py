@@ -12,6 +12,19 @@ from .models import Library, Membership, Role
 ADMIN_ROLES = frozenset({Role.NETWORK_ADMIN, Role.LIBRARY_ADMIN})
 STAFF_ROLES = frozenset({Role.NETWORK_ADMIN, Role.LIBRARY_ADMIN, Role.LIBRARIAN})
 
+CATALOG_STAFF_PERMISSIONS = {
+    "libraries.view_record",
+    "libraries.add_record",
+    "libraries.change_record",
+    "libraries.view_item",
+    "libraries.add_item",
+    "libraries.change_item",
+    "libraries.delete_item",
+    "libraries.view_marcimportjob",
+    "libraries.add_marcimportjob",
+}
+CATALOG_ADMIN_PERMISSIONS = CATALOG_STAFF_PERMISSIONS | {"libraries.delete_record"}
+
 # Django permissions a role grants, inside its reach. Object-level scoping is done by
 # the querysets below; these only open the door of a screen.
 ROLE_PERMISSIONS: dict[str, set[str]] = {
@@ -31,6 +44,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "courses.add_h5ppackage",
         "courses.change_h5ppackage",
         "courses.delete_h5ppackage",
+        *CATALOG_ADMIN_PERMISSIONS,
     },
     Role.LIBRARY_ADMIN: {
         "wagtailadmin.access_admin",
@@ -48,12 +62,14 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "courses.add_h5ppackage",
         "courses.change_h5ppackage",
         "courses.delete_h5ppackage",
+        *CATALOG_ADMIN_PERMISSIONS,
     },
     Role.LIBRARIAN: {
         "wagtailadmin.access_admin",
         "libraries.view_library",
         "libraries.view_membership",
         "courses.view_h5ppackage",
+        *CATALOG_STAFF_PERMISSIONS,
     },
     Role.TEACHER: set(),
     Role.STUDENT: set(),

@@ -1,4 +1,4 @@
-from .catalog import BarcodeSequence, Item, Record
+from .catalog import BarcodeSequence, Item, MarcImportJob, Record
 from .circulation import CirculationRule, Hold, InterLibraryLoan, Loan, Transfer
 from .inventory import Stocktake, StocktakeScan
 from .network import JoinRequest, Library, Membership, NetworkPage, Role
@@ -13,6 +13,7 @@ __all__ = [
     "JoinRequest",
     "Library",
     "Loan",
+    "MarcImportJob",
     "Membership",
     "NetworkPage",
     "Patron",

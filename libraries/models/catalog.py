@@ -1,5 +1,6 @@
 """The union catalog: bibliographic records and the barcoded items libraries hold."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -35,6 +36,22 @@ class Record(models.Model):
     )
     fingerprint = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     marc = models.BinaryField(_("original MARC record"), null=True, blank=True, editable=False)
+    source_library = models.ForeignKey(
+        Library,
+        verbose_name=_("catalogued by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="catalogued_records",
+        help_text=_("The library that imported or first catalogued this record."),
+    )
+    # Search text kept in step by libraries.search.refresh_search_text() (called by save()
+    # and by every bulk write): " word word " lower-case, NFC (exact) and accent-folded.
+    search_exact = models.TextField(blank=True, default="", editable=False)
+    search_folded = models.TextField(blank=True, default="", editable=False)
+    title_folded = models.TextField(blank=True, default="", editable=False)
+    authors_folded = models.TextField(blank=True, default="", editable=False)
+    subjects_folded = models.TextField(blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -45,6 +62,29 @@ class Record(models.Model):
 
     def __str__(self):
         return self.title
+
+    def save(self, *args, **kwargs):
+        from libraries.search import refresh_search_text
+
+        refresh_search_text(self)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = set(update_fields) | set(SEARCH_FIELDS)
+        super().save(*args, **kwargs)
+
+    @property
+    def subject_list(self) -> list[str]:
+        return [line.strip() for line in self.subjects.splitlines() if line.strip()]
+
+
+SEARCH_FIELDS = (
+    "search_exact",
+    "search_folded",
+    "title_folded",
+    "authors_folded",
+    "subjects_folded",
+    "fingerprint",
+)
 
 
 class ItemQuerySet(models.QuerySet):
@@ -114,6 +154,11 @@ class Item(models.Model):
     def __str__(self):
         return f"{self.barcode} · {self.record}"
 
+    def save(self, *args, **kwargs):
+        if self.location_id is None and self.library_id is not None:
+            self.location_id = self.library_id
+        super().save(*args, **kwargs)
+
 
 class BarcodeSequence(models.Model):
     """The next barcode number of one library: numbers are never reused."""
@@ -128,3 +173,57 @@ class BarcodeSequence(models.Model):
 
     def __str__(self):
         return f"{self.library.code}: {self.last_number}"
+
+
+class MarcImportJob(models.Model):
+    """One MARC file uploaded in the admin and imported by a background task."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Finished")
+        FAILED = "failed", _("Failed")
+
+    class Format(models.TextChoices):
+        MARC = "marc", _("MARC21 (binary, .mrc)")
+        MARCXML = "marcxml", _("MARCXML")
+
+    library = models.ForeignKey(
+        Library, verbose_name=_("library"), on_delete=models.CASCADE, related_name="marc_imports"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    file = models.FileField(_("file"), upload_to="marc-imports/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255, blank=True)
+    file_format = models.CharField(
+        _("format"), max_length=10, choices=Format.choices, default=Format.MARC
+    )
+    encoding = models.CharField(_("encoding"), max_length=30, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    failed_count = models.PositiveIntegerField(_("failed"), default=0)
+    items_count = models.PositiveIntegerField(_("items"), default=0)
+    errors = models.JSONField(_("problems"), default=list, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("MARC import")
+        verbose_name_plural = _("MARC imports")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__lte=100), name="marcimport_progress_pct")
+        ]
+
+    def __str__(self):
+        return f"{self.original_name} → {self.library.code}"

@@ -11,6 +11,7 @@ from django.db import transaction
 # Add one line per area.
 DEMO_STEPS = [
     "libraries.demo_network",
+    "libraries.demo_catalog",
     "courses.demo_training",
     "libraries.demo_circulation",
 ]

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('libraries', '0002_catalog'),
+        ('libraries', '0003_catalog_search_import'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
