@@ -14,7 +14,16 @@ from django.utils import timezone
 
 from .access import STAFF_ROLES, reaches
 from .circulation import CirculationError, check_out, place_hold
-from .models import CirculationRule, Item, Library, Membership, Patron, PatronCategory, Record
+from .models import (
+    CirculationRule,
+    Item,
+    Library,
+    Loan,
+    Membership,
+    Patron,
+    PatronCategory,
+    Record,
+)
 from .patrons import card_expiry, next_card_number
 
 DEMO_CODES = ["TVT", "HBT", "DDA", "CGY", "THCSA", "THCSB", "THPTC", "THPTD", "THE", "THF"]
@@ -172,5 +181,5 @@ def load(stdout=None) -> None:
         stdout,
         f"Circulation: {CirculationRule.objects.count()} rules, "
         f"{Patron.objects.count()} reader cards, "
-        f"{Item.objects.filter(loans__returned_at__isnull=True).count()} loans.\n",
+        f"{Loan.objects.filter(returned_at__isnull=True).count()} open loans.\n",
     )
