@@ -49,13 +49,12 @@ def staff_at(library, role=Role.LIBRARY_ADMIN, **kwargs):
     return user
 
 
-def course_with_quizzes(title="Em học thư viện số", lessons=2, **fields):
-    """A course whose lessons each hold one required quiz (the block id is in lesson.seo_title
-    for tests: "quiz-<n>")."""
+def course_with_quizzes(title="Em học thư viện số", lessons=2, pass_mark=None, **fields):
+    """A course whose lessons each hold one required quiz."""
     course = make_course(title=title, **fields)
     made = []
     for n in range(1, lessons + 1):
-        block = quiz_block(block_id=f"quiz-{n}")
+        block = quiz_block(pass_mark=pass_mark)
         made.append(make_lesson(course, title=f"Bài {n}", blocks=[block]))
     return course, made
 

@@ -21,6 +21,14 @@ from tests.courses.class_factories import (
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english(settings, client):
+    settings.LANGUAGE_CODE = "en"
+    client.cookies["django_language"] = "en"
+
+
 User = get_user_model()
 
 
