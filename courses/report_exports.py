@@ -70,7 +70,7 @@ def network_table(dashboard: NetworkDashboard) -> tuple[list[str], list[list]]:
             r.enrolments,
             r.completions,
             "" if r.rate is None else r.rate,
-            r.certificates,
+            r.certificate_count,
             r.last_activity.strftime("%Y-%m-%d %H:%M") if r.last_activity else "",
         ]
         for r in dashboard.rows

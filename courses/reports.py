@@ -435,7 +435,7 @@ NETWORK_ORDERS = {
     "learners": ("-learners", "name"),
     "completions": ("-completions", "name"),
     "completion_rate": ("-completion_rate", "name"),
-    "certificates": ("-certificates", "name"),
+    "certificates": ("-certificate_count", "name"),
     "last_activity": ("-last_activity", "name"),
 }
 
@@ -486,7 +486,7 @@ def network_dashboard(user, district=None, course=None, order="name") -> Network
         learners=_subcount(enrolments, "library", "user_id", True),
         enrolments=_subcount(enrolments, "library"),
         completions=_subcount(enrolments.filter(completed_at__isnull=False), "library"),
-        certificates=_subcount(certificates, "library"),
+        certificate_count=_subcount(certificates, "library"),
         last_activity=last,
     ).annotate(
         completion_rate=Case(
@@ -511,8 +511,9 @@ def network_dashboard(user, district=None, course=None, order="name") -> Network
         row.rate = None if row.completion_rate is None else round(row.completion_rate)
     totals = {
         key: sum(getattr(r, key) for r in rows)
-        for key in ("staff_trained", "learners", "enrolments", "completions", "certificates")
+        for key in ("staff_trained", "learners", "enrolments", "completions", "certificate_count")
     }
+    totals["certificates"] = totals.pop("certificate_count")
     totals["rate"] = _rate(totals["completions"], totals["enrolments"])
     return NetworkDashboard(rows, totals, districts, district, course, order)
 
