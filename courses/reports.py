@@ -31,6 +31,7 @@ from courses.models import (
 )
 from libraries.access import STAFF_ROLES
 from libraries.models import Library, Membership
+from libraries.models.network import normalise_name
 
 NOT_STARTED, IN_PROGRESS, COMPLETED = "not_started", "in_progress", "completed"
 DURATION = re.compile(
@@ -453,23 +454,23 @@ class NetworkDashboard:
 def network_dashboard(user, district=None, course=None, order="name") -> NetworkDashboard:
     """One row per library the admin reaches: counts only, never a learner's name.
 
-    Three queries: the visible districts, the rows (every figure is a correlated aggregate
-    subquery), and nothing else; `district` and `course` narrow the rows.
+    Five queries whatever the size of the network: the visible districts and libraries, then
+    one GROUP BY library_id each for enrolments, certificates and trained staff, restricted
+    to those libraries. Rows are merged and sorted in Python: there are as many as libraries.
     """
-    from django.db.models import Case, FloatField, When
-    from django.db.models.functions import Cast
-
     from courses.classes_access import network_libraries
 
     visible = network_libraries(user).filter(is_active=True)
-    districts = list(visible.filter(kind=Library.Kind.DISTRICT).order_by("name"))
     libraries = visible
     if district is not None:
         libraries = libraries.filter(path__startswith=district.path)
-    enrolments = Enrollment.objects.filter(library=OuterRef("pk"))
-    certificates = Certificate.objects.filter(library=OuterRef("pk"), revoked_at__isnull=True)
+    rows = list(libraries.only("pk", "code", "name", "kind", "path", "parent_id"))
+    districts = list(visible.filter(kind=Library.Kind.DISTRICT).order_by("name"))
+    scope = Q(library__in=libraries.values("pk"))
+    enrolments = Enrollment.objects.filter(scope)
+    certificates = Certificate.objects.filter(scope, revoked_at__isnull=True)
     trained = Membership.objects.filter(
-        library=OuterRef("pk"),
+        scope,
         role__in=STAFF_ROLES,
         user__enrollments__completed_at__isnull=False,
         user__enrollments__course__audience=Audience.LIBRARIANS,
@@ -478,37 +479,53 @@ def network_dashboard(user, district=None, course=None, order="name") -> Network
         enrolments = enrolments.filter(course=course)
         certificates = certificates.filter(course=course)
         trained = trained.filter(user__enrollments__course=course)
-    last = Subquery(
-        enrolments.order_by().values("library").annotate(m=Max("last_activity_at")).values("m")[:1]
-    )
-    rows = libraries.annotate(
-        staff_trained=_subcount(trained, "library", "user_id", True),
-        learners=_subcount(enrolments, "library", "user_id", True),
-        enrolments=_subcount(enrolments, "library"),
-        completions=_subcount(enrolments.filter(completed_at__isnull=False), "library"),
-        certificate_count=_subcount(certificates, "library"),
-        last_activity=last,
-    ).annotate(
-        completion_rate=Case(
-            When(enrolments=0, then=Value(None, output_field=FloatField())),
-            default=100.0 * Cast(F("completions"), FloatField()) / F("enrolments"),
-            output_field=FloatField(),
+    figures = {
+        row["library_id"]: row
+        for row in enrolments.order_by()
+        .values("library_id")
+        .annotate(
+            learners=Count("user_id", distinct=True),
+            enrolments=Count("pk"),
+            completions=Count("pk", filter=Q(completed_at__isnull=False)),
+            last_activity=Max("last_activity_at"),
         )
+    }
+    certified = dict(
+        certificates.order_by()
+        .values("library_id")
+        .annotate(n=Count("pk"))
+        .values_list("library_id", "n")
     )
-    order = order if order in NETWORK_ORDERS else "name"
-    ordering = []
-    for key in NETWORK_ORDERS[order]:
-        name = key.lstrip("-")
-        ordering.append(
-            F(name).desc(nulls_last=True) if key.startswith("-") else F(name).asc(nulls_last=True)
-        )
-    rows = list(rows.order_by(*ordering, "pk"))
+    staff = dict(
+        trained.order_by()
+        .values("library_id")
+        .annotate(n=Count("user_id", distinct=True))
+        .values_list("library_id", "n")
+    )
     by_pk = {d.pk: d for d in districts}
     for row in rows:
+        found = figures.get(row.pk, {})
+        row.learners = found.get("learners", 0)
+        row.enrolments = found.get("enrolments", 0)
+        row.completions = found.get("completions", 0)
+        row.last_activity = found.get("last_activity")
+        row.certificate_count = certified.get(row.pk, 0)
+        row.staff_trained = staff.get(row.pk, 0)
+        row.rate = _rate(row.completions, row.enrolments)
+        row.completion_rate = None if not row.enrolments else 100 * row.completions / row.enrolments
         row.district = next(
             (by_pk[int(p)] for p in row.path.strip("/").split("/") if int(p) in by_pk), None
         )
-        row.rate = None if row.completion_rate is None else round(row.completion_rate)
+    order = order if order in NETWORK_ORDERS else "name"
+    rows.sort(key=lambda r: (normalise_name(r.name), r.pk))
+    for key in reversed(NETWORK_ORDERS[order]):
+        name = key.lstrip("-")
+        if name == "name":
+            continue
+        present = [r for r in rows if getattr(r, name) is not None]
+        missing = [r for r in rows if getattr(r, name) is None]
+        present.sort(key=lambda r, n=name: getattr(r, n), reverse=key.startswith("-"))
+        rows = present + missing
     totals = {
         key: sum(getattr(r, key) for r in rows)
         for key in ("staff_trained", "learners", "enrolments", "completions", "certificate_count")
