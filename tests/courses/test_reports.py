@@ -302,3 +302,21 @@ def test_charts_are_accessible_svg():
     assert "Khoá &lt;1&gt;" in svg and ">1.5<" in svg
     line = line_chart([("01/2026", 0), ("02/2026", 4)], title="T", desc="D")
     assert "<polyline" in line and line.count("<circle") == 2
+
+
+def test_archived_class_keeps_its_report_and_leaves_my_assignments(client):
+    net, teacher, class_group, (an, binh, cuc), course, lessons = scenario()
+    classes.archive_class(class_group=class_group)
+    report = reports.class_report(class_group, today=DUE)
+    assert [row.student.display_name for row in report.rows] == [
+        "Lê Cúc",
+        "Nguyễn Văn An",
+        "Trần Bình",
+    ]
+    assert [c.status for c in report.rows[1].cells] == ["completed", "completed"]
+    assert list(reports.assignments_for_student(an)) == []
+    # Next year's class: the old report still lists only the students it had.
+    next_year = make_class(net.school, teacher, "7A", "2027-2028")
+    classes.add_existing_student(class_group=next_year, student=an, by=teacher)
+    assert len(reports.class_report(class_group, today=DUE).rows) == 3
+    assert [r.student for r in reports.class_report(next_year).rows] == [an]
