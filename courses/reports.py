@@ -27,6 +27,7 @@ from courses.models import (
     Enrollment,
     LessonPage,
     LessonProgress,
+    LibraryTrainingFigures,
     XAPIStatement,
 )
 from libraries.access import STAFF_ROLES
@@ -454,9 +455,10 @@ class NetworkDashboard:
 def network_dashboard(user, district=None, course=None, order="name") -> NetworkDashboard:
     """One row per library the admin reaches: counts only, never a learner's name.
 
-    Five queries whatever the size of the network: the visible districts and libraries, then
-    one GROUP BY library_id each for enrolments, certificates and trained staff, restricted
-    to those libraries. Rows are merged and sorted in Python: there are as many as libraries.
+    Six queries whatever the size of the network: the visible districts and libraries, the
+    running totals (LibraryTrainingFigures), the latest activity (one index probe per
+    library), and one GROUP BY library_id each for certificates and trained staff. Rows
+    are merged and sorted in Python: there are as many as libraries.
     """
     from courses.classes_access import network_libraries
 
@@ -467,7 +469,6 @@ def network_dashboard(user, district=None, course=None, order="name") -> Network
     rows = list(libraries.only("pk", "code", "name", "kind", "path", "parent_id"))
     districts = list(visible.filter(kind=Library.Kind.DISTRICT).order_by("name"))
     scope = Q(library__in=libraries.values("pk"))
-    enrolments = Enrollment.objects.filter(scope)
     certificates = Certificate.objects.filter(scope, revoked_at__isnull=True)
     trained = Membership.objects.filter(
         scope,
@@ -475,21 +476,24 @@ def network_dashboard(user, district=None, course=None, order="name") -> Network
         user__enrollments__completed_at__isnull=False,
         user__enrollments__course__audience=Audience.LIBRARIANS,
     )
+    latest = Enrollment.objects.filter(library=OuterRef("pk"), last_activity_at__isnull=False)
     if course is not None:
-        enrolments = enrolments.filter(course=course)
         certificates = certificates.filter(course=course)
         trained = trained.filter(user__enrollments__course=course)
+        latest = latest.filter(course=course)
+    # Running totals (LibraryTrainingFigures) instead of a scan of every enrolment; the
+    # latest activity is one index probe per library.
     figures = {
-        row["library_id"]: row
-        for row in enrolments.order_by()
-        .values("library_id")
-        .annotate(
-            learners=Count("user_id", distinct=True),
-            enrolments=Count("pk"),
-            completions=Count("pk", filter=Q(completed_at__isnull=False)),
-            last_activity=Max("last_activity_at"),
+        f.library_id: f
+        for f in LibraryTrainingFigures.objects.filter(scope, course=course).only(
+            "library_id", "learners", "enrolments", "completions"
         )
     }
+    last_seen = dict(
+        libraries.annotate(
+            last=Subquery(latest.order_by("-last_activity_at").values("last_activity_at")[:1])
+        ).values_list("pk", "last")
+    )
     certified = dict(
         certificates.order_by()
         .values("library_id")
@@ -504,11 +508,11 @@ def network_dashboard(user, district=None, course=None, order="name") -> Network
     )
     by_pk = {d.pk: d for d in districts}
     for row in rows:
-        found = figures.get(row.pk, {})
-        row.learners = found.get("learners", 0)
-        row.enrolments = found.get("enrolments", 0)
-        row.completions = found.get("completions", 0)
-        row.last_activity = found.get("last_activity")
+        found = figures.get(row.pk)
+        row.learners = found.learners if found else 0
+        row.enrolments = found.enrolments if found else 0
+        row.completions = found.completions if found else 0
+        row.last_activity = last_seen.get(row.pk)
         row.certificate_count = certified.get(row.pk, 0)
         row.staff_trained = staff.get(row.pk, 0)
         row.rate = _rate(row.completions, row.enrolments)

@@ -1,4 +1,4 @@
-from .classes import Assignment, ClassGroup, ClassMembership
+from .classes import Assignment, ClassGroup, ClassMembership, LibraryTrainingFigures
 from .h5p import H5PLibrary, H5PPackage
 from .pages import (
     Audience,
@@ -27,6 +27,7 @@ __all__ = [
     "H5PPackage",
     "LessonPage",
     "LessonProgress",
+    "LibraryTrainingFigures",
     "Level",
     "XAPIStatement",
 ]

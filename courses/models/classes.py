@@ -150,3 +150,45 @@ class Assignment(models.Model):
     @property
     def title(self) -> str:
         return self.lesson.title if self.lesson_id else self.course.title
+
+
+class LibraryTrainingFigures(models.Model):
+    """Running totals per library (and per course) for the network dashboard.
+
+    Kept current by courses/training_figures.py, called from the progress service when a
+    learner enrols or completes a course; `manage.py rebuild_training_figures` recomputes
+    them from the enrolments. The row with no course holds the library's distinct learners.
+    """
+
+    library = models.ForeignKey(
+        "libraries.Library", on_delete=models.CASCADE, related_name="training_figures"
+    )
+    course = models.ForeignKey(
+        "courses.CoursePage",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="library_figures",
+    )
+    learners = models.PositiveIntegerField(default=0)
+    enrolments = models.PositiveIntegerField(default=0)
+    completions = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("library training figures")
+        verbose_name_plural = _("library training figures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["library", "course"],
+                condition=Q(course__isnull=False),
+                name="trainingfigures_one_per_library_course",
+            ),
+            models.UniqueConstraint(
+                fields=["library"],
+                condition=Q(course__isnull=True),
+                name="trainingfigures_one_total_per_library",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.library_id} · {self.course_id or '*'}"
