@@ -27,6 +27,12 @@ class H5PPackageChooserBlock(blocks.ChooserBlock):
     def widget(self):
         return forms.Select()
 
+    def get_form_state(self, value):
+        # A plain select takes the primary key (chooser widgets take richer data).
+        if isinstance(value, self.model_class):
+            return str(value.pk)
+        return "" if value is None else str(value)
+
     class Meta:
         icon = "media"
 

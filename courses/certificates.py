@@ -79,7 +79,7 @@ def certificate_pdf(certificate: Certificate, *, verify_url: str) -> bytes:
     regular, bold = register_fonts()
     buffer = BytesIO()
     width, height = landscape(A4)
-    c = canvas.Canvas(buffer, pagesize=(width, height), invariant=1)
+    c = canvas.Canvas(buffer, pagesize=(width, height), invariant=1, initialFontName=regular)
     c.setTitle(f"{_('Certificate')} {certificate.code}")
     c.setAuthor(certificate.library_name or _("Knowledge Bridge"))
 

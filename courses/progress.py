@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courses import training_figures
-from courses.activities import ActivityRef, activity_iri
+from courses.activities import activity_iri
 from courses.models import (
     ActivityProgress,
     Certificate,
@@ -255,75 +255,141 @@ def _apply_result(row: ActivityProgress, parsed: ParsedStatement) -> None:
         row.passed = True
 
 
-class _Batch:
-    """Per-request caches so a list of statements about one lesson re-reads nothing."""
-
-    def __init__(self):
-        self.lessons: dict[int, LessonPage | None] = {}
-        self.enrollments: dict[int, Enrollment | None] = {}
+class _Rejected(Exception):
+    def __init__(self, index: int, reason: str):
+        super().__init__(reason)
+        self.index, self.reason = index, reason
 
 
-def _record_parsed(user, parsed: ParsedStatement, base: str, batch: _Batch) -> XAPIStatement:
-    ref: ActivityRef = parsed.activity
-    if ref.lesson_id not in batch.lessons:
-        batch.lessons[ref.lesson_id] = LessonPage.objects.live().filter(pk=ref.lesson_id).first()
-    lesson = batch.lessons[ref.lesson_id]
-    if lesson is None:
-        raise StatementError("the lesson does not exist or is not published")
-    spec = next((s for s in lesson.activity_specs() if s.block_id == ref.block_id), None)
-    if spec is None:
-        raise StatementError("the lesson has no such activity")
-    if lesson.pk not in batch.enrollments:
-        batch.enrollments[lesson.pk] = _locked_enrollment(user, lesson)
-    enrollment = batch.enrollments[lesson.pk]
-    if enrollment is None:
-        raise StatementError("you are not enrolled in the course of this lesson")
+def _store_batch(user, parsed: list[ParsedStatement], base: str) -> list[XAPIStatement]:
+    """Store statements and apply them to progress with a fixed number of queries per list.
 
-    if parsed.statement_id is not None:
-        existing = XAPIStatement.objects.filter(statement_id=parsed.statement_id).first()
-        if existing is not None:
-            if existing.user_id != user.pk:
-                raise StatementError("statement id already used")
-            return existing  # a replay changes nothing
-    statement_id = parsed.statement_id or uuid.uuid4()
-    raw = dict(parsed.raw, id=str(statement_id), actor=actor_for(user, base))
+    Queries: lessons (1), enrolments locked (1), replay check (1), insert (1), activity rows
+    (1), lesson progress (1), then writes for each activity and lesson touched.
+    """
     now = timezone.now()
-    statement = XAPIStatement.objects.create(
-        statement_id=statement_id,
-        user=user,
-        lesson=lesson,
-        block_id=ref.block_id,
-        verb=parsed.verb,
-        object_id=parsed.object_id,
-        sub_content_id=ref.sub_content_id,
-        score_scaled=parsed.score_scaled,
-        success=parsed.success,
-        completion=parsed.completion,
-        timestamp=parsed.timestamp,
-        raw=raw,
-    )
+    lessons = {
+        lesson.pk: lesson
+        for lesson in LessonPage.objects.live()
+        .filter(pk__in={p.activity.lesson_id for p in parsed})
+        .only("path", "depth", "live", "body")
+    }
+    specs: dict[int, dict[str, ActivitySpec]] = {}
+    for index, item in enumerate(parsed):
+        lesson = lessons.get(item.activity.lesson_id)
+        if lesson is None:
+            raise _Rejected(index, "the lesson does not exist or is not published")
+        if lesson.pk not in specs:
+            specs[lesson.pk] = {spec.block_id: spec for spec in lesson.activity_specs()}
+        if item.activity.block_id not in specs[lesson.pk]:
+            raise _Rejected(index, "the lesson has no such activity")
 
-    rows = {r.block_id: r for r in ActivityProgress.objects.filter(user=user, lesson=lesson)}
-    if not ref.sub_content_id:
-        # Sub-content (one question of a Column) only shows that the learner is trying.
-        row = rows.get(ref.block_id) or ActivityProgress(
-            user=user, lesson=lesson, block_id=ref.block_id, kind=spec.kind
+    def course_path(lesson_id: int) -> str:
+        return lessons[lesson_id].path[: -LessonPage.steplen]
+
+    enrollments = {
+        e.course_path: e
+        for e in Enrollment.objects.select_for_update(of=("self",))
+        .filter(user=user, course__path__in={course_path(pk) for pk in lessons})
+        .annotate(course_path=F("course__path"))
+        .order_by()
+    }
+    for index, item in enumerate(parsed):
+        if course_path(item.activity.lesson_id) not in enrollments:
+            raise _Rejected(index, "you are not enrolled in the course of this lesson")
+
+    ids = [p.statement_id for p in parsed if p.statement_id is not None]
+    existing = (
+        {
+            row.statement_id: row
+            for row in XAPIStatement.objects.filter(statement_id__in=ids).order_by()
+        }
+        if ids
+        else {}
+    )
+    results, new = [], []
+    for index, item in enumerate(parsed):
+        replay = existing.get(item.statement_id)
+        if replay is not None:
+            if replay.user_id != user.pk:
+                raise _Rejected(index, "statement id already used")
+            results.append(replay)  # a replay changes nothing
+            continue
+        statement_id = item.statement_id or uuid.uuid4()
+        statement = XAPIStatement(
+            statement_id=statement_id,
+            user=user,
+            lesson_id=item.activity.lesson_id,
+            block_id=item.activity.block_id,
+            verb=item.verb,
+            object_id=item.object_id,
+            sub_content_id=item.activity.sub_content_id,
+            score_scaled=item.score_scaled,
+            success=item.success,
+            completion=item.completion,
+            timestamp=item.timestamp,
+            raw=dict(item.raw, id=str(statement_id), actor=actor_for(user, base)),
         )
-        _apply_result(row, parsed)
-        row.save()
-        rows[ref.block_id] = row
-    progress = _lesson_progress(user, lesson, enrollment.course_id)
-    was_complete = progress.completed_at is not None
-    progress.attempted = True
-    if _evaluate_lesson(progress, lesson.activity_specs(), rows, now) or progress.pk is None:
-        _save_lesson(progress, enrollment, was_complete, now)
-    if (
-        enrollment.last_activity_at is None
-        or now - enrollment.last_activity_at > LAST_ACTIVITY_RESOLUTION
-    ):
-        enrollment.last_activity_at = now
-        enrollment.save(update_fields=["last_activity_at"])
-    return statement
+        results.append(statement)
+        new.append(item)
+    if not new:
+        return results
+    XAPIStatement.objects.bulk_create([r for r in results if r.pk is None])
+
+    touched = {item.activity.lesson_id for item in new}
+    rows = {
+        (row.lesson_id, row.block_id): row
+        for row in ActivityProgress.objects.filter(user=user, lesson_id__in=touched)
+    }
+    progress = {
+        p.lesson_id: p for p in LessonProgress.objects.filter(user=user, lesson_id__in=touched)
+    }
+    changed: dict[tuple[int, str], ActivityProgress] = {}
+    for item in new:
+        if item.activity.sub_content_id:
+            continue  # one question inside a Column only shows the learner is trying
+        key = (item.activity.lesson_id, item.activity.block_id)
+        row = rows.get(key) or ActivityProgress(
+            user=user,
+            lesson_id=key[0],
+            block_id=key[1],
+            kind=specs[key[0]][key[1]].kind,
+        )
+        _apply_result(row, item)
+        row.updated_at = now
+        rows[key] = changed[key] = row
+    ActivityProgress.objects.bulk_create([r for r in changed.values() if r.pk is None])
+    fields = ["attempts", "last_score", "best_score", "completed", "passed", "updated_at"]
+    updated = [r for r in changed.values() if r.pk is not None]
+    if len(updated) == 1:
+        updated[0].save(update_fields=fields)  # cheaper to build than bulk_update's CASE
+    elif updated:
+        ActivityProgress.objects.bulk_update(updated, fields)
+
+    for lesson_id in sorted(touched):
+        enrollment = enrollments[course_path(lesson_id)]
+        lesson_progress = progress.get(lesson_id) or LessonProgress(
+            user=user, lesson=lessons[lesson_id], course_id=enrollment.course_id
+        )
+        was_complete = lesson_progress.completed_at is not None
+        was_attempted = lesson_progress.attempted
+        lesson_progress.attempted = True
+        lesson_rows = {block: row for (pk, block), row in rows.items() if pk == lesson_id}
+        specs_list = list(specs[lesson_id].values())
+        if (
+            _evaluate_lesson(lesson_progress, specs_list, lesson_rows, now)
+            or lesson_progress.pk is None
+            or not was_attempted
+        ):
+            _save_lesson(lesson_progress, enrollment, was_complete, now)
+    stale = [
+        e.pk
+        for e in enrollments.values()
+        if e.last_activity_at is None or now - e.last_activity_at > LAST_ACTIVITY_RESOLUTION
+    ]
+    if stale:
+        Enrollment.objects.filter(pk__in=stale).update(last_activity_at=now)
+    return results
 
 
 def record_statements(*, user, statements: list[dict], base: str) -> list[XAPIStatement]:
@@ -343,20 +409,14 @@ def record_statements(*, user, statements: list[dict], base: str) -> list[XAPISt
     ids = [p.statement_id for p in parsed if p.statement_id is not None]
     if len(ids) != len(set(ids)):
         raise StatementError("the same statement id appears twice")
-    batch = _Batch()
-    index = 0
     try:
         with transaction.atomic():
-            stored = []
-            for position, item in enumerate(parsed):
-                index = position
-                stored.append(_record_parsed(user, item, base, batch))
-            return stored
-    except StatementError as exc:
-        raise StatementError(_position(index, len(parsed), exc))
+            return _store_batch(user, parsed, base)
+    except _Rejected as exc:
+        raise StatementError(_position(exc.index, len(parsed), exc.reason))
     except IntegrityError:
         # Another learner stored the same statement id at the same moment.
-        raise StatementError(_position(index, len(parsed), "statement id already used"))
+        raise StatementError("statement id already used")
 
 
 def _position(index: int, count: int, reason) -> str:

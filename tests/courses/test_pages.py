@@ -125,3 +125,31 @@ def test_my_learning_lists_enrolled_courses_with_resume_link(client):
 def test_my_learning_needs_login(client):
     response = client.get(reverse("courses:my_learning"))
     assert response.status_code == 302
+
+
+def test_h5p_block_shows_a_placeholder_carrying_the_activity_iri(client):
+    from tests.courses.training_factories import activity_iri, h5p_block
+
+    course = make_course()
+    block = h5p_block()
+    lesson = make_lesson(course, blocks=[block])
+    html = client.get(lesson.url).content.decode()
+    assert f'data-xapi-object-iri="{activity_iri(lesson, block["id"])}"' in html
+
+
+def test_h5p_block_includes_the_player_when_it_exists(client, settings, tmp_path):
+    from tests.courses.training_factories import activity_iri, h5p_block
+
+    player = tmp_path / "courses" / "h5p" / "player.html"
+    player.parent.mkdir(parents=True)
+    player.write_text('<div class="player" data-iri="{{ xapi_object_iri }}">{{ package }}</div>')
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}
+    ]
+    course = make_course()
+    block = h5p_block()
+    lesson = make_lesson(course, blocks=[block])
+    html = client.get(lesson.url).content.decode()
+    iri = activity_iri(lesson, block["id"])
+    assert f'<div class="player" data-iri="{iri}">Trắc nghiệm H5P</div>' in html
+    assert "h5p-placeholder" not in html

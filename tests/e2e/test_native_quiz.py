@@ -1,0 +1,79 @@
+"""A student enrols, answers a native quiz, completes the course and downloads the certificate."""
+
+import pytest
+from allauth.account.models import EmailAddress
+
+from tests.courses.training_factories import make_course, make_lesson, quiz_block, text_block
+from tests.factories import UserFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+def test_student_completes_course_and_downloads_certificate(live_server, browser, tmp_path):
+    course = make_course(title="Em làm quen với thư viện số")
+    quiz = quiz_block(pass_mark=100)
+    lesson = make_lesson(course, title="Tra cứu sách", blocks=[text_block(), quiz])
+    student = UserFactory(username="hocsinh1", display_name="Trần Minh Đức")
+    EmailAddress.objects.create(user=student, email=student.email, verified=True, primary=True)
+
+    page = browser.new_page(accept_downloads=True)
+    try:
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("input[name=login]", "hocsinh1")
+        page.fill("input[name=password]", "matkhau-an-toan-2026")
+        page.click("form[action*='login'] button[type=submit]")
+        page.wait_for_url(f"{live_server.url}/")
+
+        page.goto(f"{live_server.url}{course.url}")
+        page.click(f"form[action='/courses/{course.pk}/enrol/'] button")
+        page.wait_for_selector("progress.progress")
+
+        page.goto(f"{live_server.url}{lesson.url}")
+        block = quiz["id"]
+        page.check(f"#choice-{block}-q-0-0")  # wrong answer first
+        page.check(f"#choice-{block}-q-1-0")
+        page.check(f"#choice-{block}-q-1-2")
+        page.click(f"#quiz-{block} button[type=submit]")
+        page.wait_for_selector(f"#quiz-{block} .verdict.wrong")
+        assert page.locator(f"#quiz-{block} .verdict.ok").count() == 1
+
+        page.check(f"#choice-{block}-q-0-1")
+        page.click(f"#quiz-{block} button[type=submit]")
+        page.wait_for_selector(".lesson-status .badge.ok")
+        assert page.locator(f"#quiz-{block} .verdict.ok").count() == 2
+
+        page.goto(f"{live_server.url}{course.url}")
+        with page.expect_download() as download_info:
+            page.click("a[href$='.pdf']")
+        download = download_info.value
+        target = tmp_path / "certificate.pdf"
+        download.save_as(target)
+        assert target.read_bytes().startswith(b"%PDF-")
+        code = student.certificates.get().code
+        assert download.suggested_filename == f"certificate-{code}.pdf"
+
+        page.goto(f"{live_server.url}/certificates/verify/{code}/")
+        assert page.locator(".message.success").inner_text().count("Trần Minh Đức") == 1
+    finally:
+        page.close()
