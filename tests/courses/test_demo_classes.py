@@ -47,3 +47,19 @@ def test_demo_classes_build_once():
     assert Enrollment.objects.filter(course__title="Chuyển đổi số").count() == 1
     demo_classes.load(stdout=io.StringIO())
     assert counts() == first
+
+
+def test_demo_classes_on_the_demo_courses():
+    from courses import demo_training
+    from courses.reports import class_report
+
+    net = network()
+    teacher = UserFactory(username="giaovien")
+    MembershipFactory(user=teacher, library=net.school, role=Role.TEACHER)
+    demo_training.load(stdout=io.StringIO())
+    demo_classes.load(stdout=io.StringIO())
+    class_group = ClassGroup.objects.get(name="6A")
+    report = class_report(class_group)
+    assert len(report.rows) == 6 and report.columns
+    statuses = {cell.status for row in report.rows for cell in row.cells}
+    assert {"completed", "not_started"} <= statuses
