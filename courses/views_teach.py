@@ -122,7 +122,7 @@ def class_detail(request, pk):
         ),
         "teachers": class_group.teachers.all(),
         "assign_form": assign_form,
-        "move_form": MoveStudentForm(class_group=class_group),
+        "move_targets": list(MoveStudentForm(class_group=class_group).fields["to_class"].queryset),
         "has_cards": bool(request.session.get(CARDS_SESSION_KEY % class_group.pk)),
     }
     return render(request, "courses/teach/class_detail.html", context)

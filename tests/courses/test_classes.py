@@ -268,3 +268,40 @@ def test_my_assignments_lists_class_work(client):
     client.force_login(s2)
     html = client.get(reverse("courses:my_assignments")).content.decode()
     assert "Bài 2" in html
+
+
+def test_class_page_has_a_fixed_number_of_queries(client, django_assert_num_queries):
+    net = network()
+    teacher = teacher_at(net.school)
+    class_group = make_class(net.school, teacher, "6A")
+    make_class(net.school, teacher, "6B")
+    add_students(class_group, teacher, "An", "Bình")
+    client.force_login(teacher)
+    url = reverse("courses:class_detail", args=[class_group.pk])
+    client.get(url)
+    with django_assert_num_queries(15):
+        html = client.get(url).content.decode()
+    assert "6B" in html
+    add_students(class_group, teacher, "Cúc", "Dung", "Giang")
+    with django_assert_num_queries(15):
+        client.get(url)
+
+
+def test_my_assignments_has_a_fixed_number_of_queries(client, django_assert_num_queries):
+    net = network()
+    teacher = teacher_at(net.school)
+    class_group = make_class(net.school, teacher)
+    (student,) = add_students(class_group, teacher, "An")
+    course, lessons = course_with_quizzes("Khoá một")
+    classes.assign(class_group=class_group, course=course, by=teacher)
+    client.force_login(student)
+    url = reverse("courses:my_assignments")
+    client.get(url)
+    with django_assert_num_queries(7):
+        client.get(url)
+    for title in ("Khoá hai", "Khoá ba"):
+        other, other_lessons = course_with_quizzes(title)
+        classes.assign(class_group=class_group, course=other, lesson=other_lessons[0], by=teacher)
+    with django_assert_num_queries(7):
+        html = client.get(url).content.decode()
+    assert "Khoá một" in html and "Khoá ba" in html
