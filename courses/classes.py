@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -267,6 +267,17 @@ def bulk_create_students(*, class_group: ClassGroup, rows: list[tuple[int, str]]
     return report
 
 
+def _open_membership(class_group: ClassGroup, student) -> ClassMembership:
+    """Insert the open membership; the database refuses a second open class here."""
+    try:
+        with transaction.atomic():
+            return ClassMembership.objects.create(class_group=class_group, student=student)
+    except IntegrityError:
+        raise ClassError(
+            _("This student is already in a class of this library. Move them instead.")
+        )
+
+
 def _ensure_in_class(class_group: ClassGroup, student) -> ClassMembership:
     membership = ClassMembership.objects.filter(
         class_group=class_group, student=student, left_at__isnull=True
@@ -298,7 +309,7 @@ def move_student(*, student, from_class: ClassGroup, to_class: ClassGroup, by) -
     membership = _ensure_in_class(from_class, student)
     membership.left_at = timezone.now()
     membership.save(update_fields=["left_at"])
-    moved = ClassMembership.objects.create(class_group=to_class, student=student)
+    moved = _open_membership(to_class, student)
     _enrol_in_class_work(to_class, [student], by)
     return moved
 
@@ -316,7 +327,7 @@ def add_existing_student(*, class_group: ClassGroup, student, by) -> ClassMember
         user=student, library_id=class_group.library_id, role=Role.STUDENT
     )
     forget_memberships(student)
-    membership = ClassMembership.objects.create(class_group=class_group, student=student)
+    membership = _open_membership(class_group, student)
     _enrol_in_class_work(class_group, [student], by)
     return membership
 

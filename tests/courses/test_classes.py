@@ -129,6 +129,8 @@ def test_reset_move_archive_and_one_open_class_per_library():
     with pytest.raises(IntegrityError), transaction.atomic():
         ClassMembership.objects.create(class_group=b, student=student)
     with pytest.raises(classes.ClassError, match="already in a class"):
+        classes._open_membership(b, student)
+    with pytest.raises(classes.ClassError, match="already in a class"):
         classes.add_existing_student(class_group=b, student=student, by=teacher)
     classes.move_student(student=student, from_class=a, to_class=b, by=teacher)
     assert list(ClassMembership.objects.filter(student=student, left_at=None)) == [

@@ -249,3 +249,72 @@ def test_running_totals_match_a_rebuild_from_the_enrolments():
     assert ("THCSA", "Em học thư viện số", 3, 3, 1) in kept
     assert rebuild() == len(kept)
     assert snapshot() == kept
+
+
+def run_in_threads(targets):
+    import threading
+
+    from django.db import close_old_connections
+
+    barrier = threading.Barrier(len(targets))
+    results, errors = [], []
+
+    def worker(target):
+        try:
+            barrier.wait()
+            results.append(target())
+        except Exception as exc:  # noqa: BLE001 - reported by the caller
+            errors.append(exc)
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, errors
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_running_totals_under_concurrent_enrolments():
+    from courses.models import LibraryTrainingFigures
+    from courses.progress import enrol
+
+    net = network()
+    teacher = teacher_at(net.school)
+    students = add_students(
+        make_class(net.school, teacher), teacher, *[f"Em {n}" for n in range(8)]
+    )
+    course, _lessons = course_with_quizzes("Song song", lessons=1)
+    results, errors = run_in_threads(
+        [lambda s=s: enrol(user=s, course=course, by=teacher).pk for s in students]
+    )
+    assert errors == [] and len(set(results)) == 8
+    rows = {
+        f.course_id: (f.learners, f.enrolments, f.completions)
+        for f in LibraryTrainingFigures.objects.filter(library=net.school)
+    }
+    assert rows == {course.pk: (8, 8, 0), None: (8, 8, 0)}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_student_lands_in_one_open_class_under_concurrency():
+    from courses import classes
+    from courses.models import ClassMembership
+
+    net = network()
+    teacher = teacher_at(net.school)
+    groups = [make_class(net.school, teacher, f"6{letter}") for letter in "ABCD"]
+    student = UserFactory()
+    results, errors = run_in_threads(
+        [
+            lambda g=g: classes.add_existing_student(class_group=g, student=student, by=teacher)
+            for g in groups
+        ]
+    )
+    assert len(results) == 1 and len(errors) == 3
+    assert {type(e) for e in errors} == {classes.ClassError}
+    assert ClassMembership.objects.filter(student=student, left_at=None).count() == 1
