@@ -412,21 +412,22 @@ def completions_by_month(enrollments, months: int = 12) -> list[tuple[date, int]
 
 
 def circulation_figures(library: Library) -> dict | None:
-    """Active readers and loans this month, when the circulation app is installed."""
+    """Active readers and loans this month at this library, when circulation is installed
+    (libraries.Loan with `library`, `patron` and a check-out time); None otherwise."""
     try:
         Loan = apps.get_model("libraries", "Loan")
     except LookupError:
         return None
-    try:
-        since = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        loans = Loan.objects.filter(library=library)
-        figures = loans.aggregate(
-            loans_this_month=Count("pk", filter=Q(created__gte=since)),
-            active_readers=Count("patron", filter=Q(created__gte=since), distinct=True),
-        )
-    except Exception:  # the model may not have the expected fields yet (another branch)
+    names = {f.name for f in Loan._meta.get_fields()}
+    stamp = next((n for n in ("checked_out_at", "created_at", "created") if n in names), None)
+    if stamp is None or not {"library", "patron"} <= names:
         return None
-    return figures
+    since = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    this_month = Q(**{f"{stamp}__gte": since})
+    return Loan.objects.filter(library=library).aggregate(
+        loans_this_month=Count("pk", filter=this_month),
+        active_readers=Count("patron", filter=this_month, distinct=True),
+    )
 
 
 # --- network dashboard ---------------------------------------------------------------------
