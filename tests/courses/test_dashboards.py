@@ -27,9 +27,13 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _english(settings, client):
-    settings.LANGUAGE_CODE = "en"
+def _english(client):
+    """Messages in English: the client by its language cookie, services by activation."""
+    from django.utils import translation
+
     client.cookies["django_language"] = "en"
+    with translation.override("en"):
+        yield
 
 
 def build():
