@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from courses import training_figures
 from courses.activities import activity_iri
 from courses.models import (
     ActivityProgress,
@@ -73,7 +74,7 @@ def enrol(*, user, course: CoursePage, by=None) -> Enrollment:
     self_enrolment = by is None or by.pk == user.pk
     if self_enrolment and not course.self_enrolment:
         raise ProgressError(_("This course is not open for self-enrolment. Ask your teacher."))
-    enrollment, _created = Enrollment.objects.get_or_create(
+    enrollment, created = Enrollment.objects.get_or_create(
         user=user,
         course=course,
         defaults={
@@ -82,6 +83,8 @@ def enrol(*, user, course: CoursePage, by=None) -> Enrollment:
             "lessons_total": course.lessons().count(),
         },
     )
+    if created:
+        training_figures.enrolment_added(enrollment)
     return enrollment
 
 
@@ -161,6 +164,8 @@ def _update_course(enrollment: Enrollment, now) -> None:
         enrollment.completed_at = now
         fields.append("completed_at")
     enrollment.save(update_fields=fields)
+    if newly_complete:
+        training_figures.completion_added(enrollment)
     if newly_complete and course.certificate_enabled:
         from courses.certificates import issue_certificate
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from courses import api, views
+from courses import api, views, views_dashboards, views_teach
 
 app_name = "courses"
 urlpatterns = [
@@ -24,4 +24,42 @@ urlpatterns = [
         name="certificate_verify",
     ),
     path("certificates/<str:code>.pdf", views.certificate_download, name="certificate_download"),
+    path("teach/", views_teach.teacher_home, name="teacher_home"),
+    path("teach/classes/<int:pk>/", views_teach.class_detail, name="class_detail"),
+    path("teach/classes/<int:pk>/students/add/", views_teach.add_students, name="add_students"),
+    path(
+        "teach/classes/<int:pk>/students/<int:student_id>/",
+        views_teach.student_detail,
+        name="student_detail",
+    ),
+    path(
+        "teach/classes/<int:pk>/students/<int:student_id>/reset-password/",
+        views_teach.reset_password,
+        name="reset_password",
+    ),
+    path(
+        "teach/classes/<int:pk>/students/<int:student_id>/move/",
+        views_teach.move_student,
+        name="move_student",
+    ),
+    path("teach/classes/<int:pk>/archive/", views_teach.archive_class, name="archive_class"),
+    path("teach/classes/<int:pk>/login-cards.pdf", views_teach.login_cards, name="login_cards"),
+    path("teach/classes/<int:pk>/report/", views_teach.class_report, name="class_report"),
+    path(
+        "teach/classes/<int:pk>/report.<str:fmt>",
+        views_teach.class_report_export,
+        name="class_report_export",
+    ),
+    path("my/assignments/", views_teach.my_assignments, name="my_assignments"),
+    path(
+        "dashboards/library/<str:code>/",
+        views_dashboards.library_dashboard,
+        name="library_dashboard",
+    ),
+    path("dashboards/network/", views_dashboards.network_dashboard, name="network_dashboard"),
+    path(
+        "dashboards/network/export.<str:fmt>",
+        views_dashboards.network_export,
+        name="network_export",
+    ),
 ]

@@ -1,3 +1,4 @@
+from .classes import Assignment, ClassGroup, ClassMembership, LibraryTrainingFigures
 from .h5p import H5PLibrary, H5PPackage
 from .pages import (
     Audience,
@@ -11,6 +12,9 @@ from .pages import (
 from .progress import ActivityProgress, Certificate, Enrollment, LessonProgress, XAPIStatement
 
 __all__ = [
+    "Assignment",
+    "ClassGroup",
+    "ClassMembership",
     "ActivityProgress",
     "Audience",
     "Certificate",
@@ -23,6 +27,7 @@ __all__ = [
     "H5PPackage",
     "LessonPage",
     "LessonProgress",
+    "LibraryTrainingFigures",
     "Level",
     "XAPIStatement",
 ]

@@ -13,6 +13,7 @@ DEMO_STEPS = [
     "libraries.demo_network",
     "libraries.demo_catalog",
     "courses.demo_training",
+    "courses.demo_classes",
     "libraries.demo_circulation",
 ]
 
