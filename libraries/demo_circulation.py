@@ -75,12 +75,14 @@ def _staff_for(library: Library):
 
 
 def _items(library: Library) -> list[Item]:
-    # The same first copies on every run (whatever their status now), so a second run
-    # finds its own loans again instead of lending other copies.
+    # The same first lendable copies on every run (on loan counts: a second run finds its
+    # own loans again instead of lending other copies).
     items = list(
-        Item.objects.filter(library=library, barcode__startswith=library.code).order_by(
-            "barcode"
-        )[:4]
+        Item.objects.filter(
+            library=library,
+            barcode__startswith=library.code,
+            status__in=[Item.Status.AVAILABLE, Item.Status.ON_LOAN],
+        ).order_by("barcode")[:4]
     )
     if len(items) >= 3:
         return items

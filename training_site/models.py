@@ -38,6 +38,7 @@ class HomePage(Page):
         verbose_name = _("home page")
 
     def get_context(self, request, *args, **kwargs):
+        from courses.models import CourseIndexPage, GuideIndexPage
         from libraries.models import NetworkPage
         from libraries.models.network import members_by_district
 
@@ -50,4 +51,6 @@ class HomePage(Page):
             + sum(1 + len(schools) for _district, schools in members["district_groups"])
         )
         context["network_page"] = NetworkPage.objects.live().first()
+        context["course_index"] = CourseIndexPage.objects.live().first()
+        context["guide_index"] = GuideIndexPage.objects.live().first()
         return context
