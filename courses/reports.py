@@ -10,7 +10,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, TruncMonth
@@ -31,7 +30,7 @@ from courses.models import (
     XAPIStatement,
 )
 from libraries.access import STAFF_ROLES
-from libraries.models import Library, Membership
+from libraries.models import Library, Loan, Membership
 from libraries.models.network import normalise_name
 
 NOT_STARTED, IN_PROGRESS, COMPLETED = "not_started", "in_progress", "completed"
@@ -411,19 +410,10 @@ def completions_by_month(enrollments, months: int = 12) -> list[tuple[date, int]
     return [(start, counts.get(start, 0)) for start in starts]
 
 
-def circulation_figures(library: Library) -> dict | None:
-    """Active readers and loans this month at this library, when circulation is installed
-    (libraries.Loan with `library`, `patron` and a check-out time); None otherwise."""
-    try:
-        Loan = apps.get_model("libraries", "Loan")
-    except LookupError:
-        return None
-    names = {f.name for f in Loan._meta.get_fields()}
-    stamp = next((n for n in ("checked_out_at", "created_at", "created") if n in names), None)
-    if stamp is None or not {"library", "patron"} <= names:
-        return None
+def circulation_figures(library: Library) -> dict:
+    """Loans made at this library this month and the distinct readers who made them."""
     since = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    this_month = Q(**{f"{stamp}__gte": since})
+    this_month = Q(checked_out_at__gte=since)
     return Loan.objects.filter(library=library).aggregate(
         loans_this_month=Count("pk", filter=this_month),
         active_readers=Count("patron", filter=this_month, distinct=True),

@@ -272,7 +272,39 @@ def test_library_dashboard_figures():
     }
     assert sum(n for _m, n in data["by_month"]) == 2
     assert data["by_month"][-1] == (timezone.localdate().replace(day=1), 2)
-    assert data["circulation"] is None  # no circulation app on this branch
+    assert data["circulation"] == {"loans_this_month": 0, "active_readers": 0}
+
+
+def test_library_dashboard_counts_this_months_loans_and_readers():
+    from libraries.circulation import check_out
+    from tests.libraries.factories_circulation import ItemFactory, PatronFactory
+
+    net, admin, librarian, class_group, training = library_scenario()
+    readers = [PatronFactory(home_library=net.school) for _ in range(2)]
+    items = [ItemFactory(library=net.school) for _ in range(3)]
+    last_month = timezone.now() - timedelta(days=40)
+    for item, reader, when in [
+        (items[0], readers[0], None),
+        (items[1], readers[0], None),
+        (items[2], readers[1], last_month),
+    ]:
+        extra = {"now": when} if when else {}
+        check_out(
+            item_barcode=item.barcode,
+            card_number=reader.card_number,
+            by=librarian,
+            at=net.school,
+            **extra,
+        )
+    other = ItemFactory(library=net.other_school)
+    check_out(
+        item_barcode=other.barcode,
+        card_number=PatronFactory(home_library=net.other_school).card_number,
+        by=staff_at(net.other_school),
+        at=net.other_school,
+    )
+    data = reports.library_dashboard(net.school)
+    assert data["circulation"] == {"loans_this_month": 2, "active_readers": 1}
 
 
 def test_library_dashboard_page_queries_and_scope(client, django_assert_num_queries):
@@ -280,14 +312,14 @@ def test_library_dashboard_page_queries_and_scope(client, django_assert_num_quer
     url = reverse("courses:library_dashboard", args=["thcsa"])
     client.force_login(admin)
     client.get(url)
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(19):
         response = client.get(url)
     html = response.content.decode()
     assert "Bà Quản Trị" in html and "<svg" in html and "Completions by course" in html
     make_class(net.school, admin, "7B")
     _grow_class(class_group, admin, [], "Thêm", 4)
     enrol_staff(staff_at(net.school, Role.LIBRARIAN), training)
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(19):
         client.get(url)
     client.force_login(staff_at(net.other_school))
     assert client.get(url).status_code == 403

@@ -87,14 +87,17 @@ def test_network_page_queries_do_not_grow_with_members(client, tree):
 
 
 def test_home_page_has_search_training_members_and_join(client, tree):
+    from tests.courses.training_factories import course_index
+
     load_network_page()
+    courses = course_index()
     response = client.get("/")
     assert response.status_code == 200
     html = response.content.decode()
     assert '<html lang="vi">' in html
     assert 'action="/catalog/"' in html and 'name="q"' in html
     assert '<label for="home-q">' in html
-    assert 'href="/courses/"' in html
+    assert f'href="{courses.url}"' in html
     assert reverse("libraries:join") in html
     assert NetworkPage.objects.get().url in html
     assert "Thư viện huyện Hòa Bình" in html
