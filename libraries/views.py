@@ -1,18 +1,24 @@
 """Public pages of the network: the join form and one page per member library."""
 
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from . import network
 from .forms import JoinRequestForm
 from .models import Library
+from .throttle import join_requests
 
 
 @require_http_methods(["GET", "POST"])
 def join(request):
     """A school library asks to join the network; the parent library's admins decide."""
     form = JoinRequestForm(request.POST or None)
+    if request.method == "POST" and join_requests.exceeded(request):
+        form.add_error(None, _("Too many requests from this connection. Try again later."))
+        return render(request, "libraries/join.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
+        join_requests.count(request)
         if form.is_spam():
             # Tell robots it worked, keep nothing.
             return redirect("libraries:join_done")

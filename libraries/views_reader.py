@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -15,49 +14,25 @@ from . import circulation, patrons
 from .circulation import CirculationError
 from .forms_circulation import RegistrationForm
 from .models import Hold, Library, Loan, Patron, Record
-
-REGISTRATION_LIMIT = 5  # applications per IP address per hour
-REGISTRATION_WINDOW = 3600
-
-
-def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
-def _rate_key(request) -> str:
-    return f"kb:register-card:{client_ip(request)}"
-
-
-def _rate_limited(request) -> bool:
-    """Applications sent from this IP in the window, counted in the shared cache."""
-    return cache.get(_rate_key(request), 0) >= REGISTRATION_LIMIT
-
-
-def _count_application(request) -> None:
-    key = _rate_key(request)
-    cache.add(key, 0, REGISTRATION_WINDOW)
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, REGISTRATION_WINDOW)
+from .throttle import card_applications
 
 
 def register_card(request):
     form = RegistrationForm(request.POST or None)
     if request.method == "POST":
-        if _rate_limited(request):
+        if card_applications.exceeded(request):
             form.add_error(None, _("Too many applications from this connection. Try again later."))
             return render(
                 request, "libraries/circulation/register.html", {"form": form}, status=429
             )
         if request.POST.get("website"):
             # A bot filled the hidden field: pretend success, store nothing.
-            _count_application(request)
+            card_applications.count(request)
             return HttpResponseRedirect(reverse("libraries:register_card_done"))
         if form.is_valid():
             data = {k: v for k, v in form.cleaned_data.items() if k not in {"website", "consent"}}
             patrons.register(**data)
-            _count_application(request)
+            card_applications.count(request)
             return HttpResponseRedirect(reverse("libraries:register_card_done"))
     return render(request, "libraries/circulation/register.html", {"form": form})
 

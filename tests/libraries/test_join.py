@@ -327,3 +327,27 @@ def test_library_code_from_school_name(db, name, taken, expected):
     code = network.derive_library_code(name)
     assert code == expected
     Library(code=code, name=name).full_clean(exclude=["parent"])
+
+
+def test_join_form_is_rate_limited_per_address(client, tree):
+    """Five sends an hour from one address (honeypot hits count too); the sixth is refused
+    with a message and stores nothing; another address is not affected."""
+    for n in range(4):
+        response = client.post(
+            reverse("libraries:join"), join_form(tree, school_name=f"Trường Tiểu học số {n}")
+        )
+        assert response.status_code == 302
+    client.post(reverse("libraries:join"), join_form(tree, website="http://spam"))
+    response = client.post(
+        reverse("libraries:join"), join_form(tree, school_name="Trường Tiểu học số 9")
+    )
+    assert response.status_code == 429
+    assert "Quá nhiều yêu cầu" in response.content.decode()
+    assert JoinRequest.objects.count() == 4
+    response = client.post(
+        reverse("libraries:join"),
+        join_form(tree, school_name="Trường Tiểu học số 9"),
+        REMOTE_ADDR="127.0.0.2",
+    )
+    assert response.status_code == 302
+    assert JoinRequest.objects.count() == 5
