@@ -99,9 +99,11 @@ def populate(items: int, readers: int, out) -> None:
             """
             INSERT INTO libraries_record (title, subtitle, authors, publisher, place, isbn,
                 language, subjects, call_number, summary, control_number,
-                control_number_source, fingerprint, created_at, updated_at)
+                control_number_source, fingerprint, search_exact, search_folded,
+                title_folded, authors_folded, subjects_folded, created_at, updated_at)
             SELECT 'Bench ' || g, '', 'Tác giả ' || (g %% 5000), '', '', '', 'vie', '',
-                '895.9', '', '', '', '', now(), now()
+                '895.9', '', '', '', '', ' bench ' || g || ' ', ' bench ' || g || ' ',
+                ' bench ' || g || ' ', ' tac gia ' || (g %% 5000) || ' ', '', now(), now()
             FROM generate_series(1, %s) g
             """,
             [records],
