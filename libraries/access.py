@@ -25,45 +25,31 @@ CATALOG_STAFF_PERMISSIONS = {
 }
 CATALOG_ADMIN_PERMISSIONS = CATALOG_STAFF_PERMISSIONS | {"libraries.delete_record"}
 
+ADMIN_PERMISSIONS = {
+    "wagtailadmin.access_admin",
+    "libraries.view_library",
+    "libraries.add_library",
+    "libraries.change_library",
+    "libraries.view_membership",
+    "libraries.add_membership",
+    "libraries.change_membership",
+    "libraries.delete_membership",
+    "libraries.view_joinrequest",
+    "libraries.change_joinrequest",
+    # H5P packages are network-wide content, not per library.
+    "courses.view_h5ppackage",
+    "courses.add_h5ppackage",
+    "courses.change_h5ppackage",
+    "courses.delete_h5ppackage",
+    *CATALOG_ADMIN_PERMISSIONS,
+}
+
 # Django permissions a role grants, inside its reach. Object-level scoping is done by
 # the querysets below; these only open the door of a screen.
 ROLE_PERMISSIONS: dict[str, set[str]] = {
-    Role.NETWORK_ADMIN: {
-        "wagtailadmin.access_admin",
-        "libraries.view_library",
-        "libraries.add_library",
-        "libraries.change_library",
-        "libraries.view_membership",
-        "libraries.add_membership",
-        "libraries.change_membership",
-        "libraries.delete_membership",
-        "libraries.view_joinrequest",
-        "libraries.change_joinrequest",
-        # H5P packages are network-wide content, not per library.
-        "courses.view_h5ppackage",
-        "courses.add_h5ppackage",
-        "courses.change_h5ppackage",
-        "courses.delete_h5ppackage",
-        *CATALOG_ADMIN_PERMISSIONS,
-    },
-    Role.LIBRARY_ADMIN: {
-        "wagtailadmin.access_admin",
-        "libraries.view_library",
-        "libraries.add_library",
-        "libraries.change_library",
-        "libraries.view_membership",
-        "libraries.add_membership",
-        "libraries.change_membership",
-        "libraries.delete_membership",
-        "libraries.view_joinrequest",
-        "libraries.change_joinrequest",
-        # H5P packages are network-wide content, not per library.
-        "courses.view_h5ppackage",
-        "courses.add_h5ppackage",
-        "courses.change_h5ppackage",
-        "courses.delete_h5ppackage",
-        *CATALOG_ADMIN_PERMISSIONS,
-    },
+    # Network and library admins open the same screens; their reach differs.
+    Role.NETWORK_ADMIN: set(ADMIN_PERMISSIONS),
+    Role.LIBRARY_ADMIN: set(ADMIN_PERMISSIONS),
     Role.LIBRARIAN: {
         "wagtailadmin.access_admin",
         "libraries.view_library",
