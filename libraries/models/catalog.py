@@ -146,7 +146,12 @@ class Item(models.Model):
     class Meta:
         verbose_name = _("item")
         verbose_name_plural = _("items")
-        indexes = [models.Index(fields=["record", "library", "status"])]
+        indexes = [
+            models.Index(fields=["record", "library", "status"]),
+            # Catalog search "in this library" / "available now": the items of one library
+            # in one status, in record order (a merge with the records' primary key).
+            models.Index(fields=["library", "status", "record"], name="item_library_status_rec"),
+        ]
         constraints = [
             models.CheckConstraint(condition=~Q(barcode=""), name="item_barcode_not_empty")
         ]

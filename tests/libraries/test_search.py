@@ -133,3 +133,15 @@ def test_recent_window_gives_the_newest_matches(monkeypatch):
     assert titles("viet") == ["Viet 4", "Viet 5"]
     assert titles("viet 1") == ["Viet 1"]
     assert titles("khac") == ["Khác"]
+
+
+def test_window_with_too_few_matches_adds_the_newest_older_ones(monkeypatch):
+    for n in range(6):
+        RecordFactory(title=f"Viet {n}")
+    RecordFactory(title="Khác")
+    RecordFactory(title="Khác nữa")
+    monkeypatch.setattr("libraries.search.CANDIDATE_LIMIT", 3)
+    monkeypatch.setattr("libraries.search.RECENT_WINDOW", 3)
+    # The newest three records hold one "viet" (Viet 5); the two newest older ones follow.
+    assert titles("viet") == ["Viet 3", "Viet 4", "Viet 5"]
+    assert titles("khac") == ["Khác", "Khác nữa"]
