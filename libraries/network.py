@@ -17,7 +17,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from . import access
@@ -218,11 +218,7 @@ def approve_join_request(*, request: JoinRequest, by) -> Decision:
     )
     user, created = _invite_contact(join_request)
     Membership.objects.get_or_create(user=user, library=library, role=Role.LIBRARY_ADMIN)
-    join_request.status = JoinRequest.Status.APPROVED
-    join_request.decided_by = by
-    join_request.decided_at = timezone.now()
-    join_request.library = library
-    join_request.save(update_fields=["status", "decided_by", "decided_at", "library"])
+    join_request.record_decision(JoinRequest.Status.APPROVED, by=by, library=library)
     transaction.on_commit(lambda: _send_invitation(join_request.pk, user.pk))
     request.status, request.library = join_request.status, library
     return Decision(request=join_request, library=library, user=user, user_created=created)
@@ -237,11 +233,7 @@ def reject_join_request(*, request: JoinRequest, by, reason: str) -> Decision:
     ensure_can_decide(by, request)
     join_request = _lock_pending(request)
     ensure_can_decide(by, join_request)
-    join_request.status = JoinRequest.Status.REJECTED
-    join_request.reason = reason
-    join_request.decided_by = by
-    join_request.decided_at = timezone.now()
-    join_request.save(update_fields=["status", "reason", "decided_by", "decided_at"])
+    join_request.record_decision(JoinRequest.Status.REJECTED, by=by, reason=reason)
     transaction.on_commit(lambda: _send_rejection(join_request.pk))
     request.status = join_request.status
     return Decision(request=join_request)

@@ -171,11 +171,7 @@ def approve_registration(*, request_id: int, by) -> Patron:
         status=Patron.Status.ACTIVE,
         keep_loan_history=request.category != PatronCategory.CHILD,
     )
-    request.status = RegistrationRequest.Status.APPROVED
-    request.patron = patron
-    request.decided_by = by
-    request.decided_at = timezone.now()
-    request.save(update_fields=["status", "patron", "decided_by", "decided_at"])
+    request.record_decision(RegistrationRequest.Status.APPROVED, by=by, patron=patron)
     _email(
         request,
         _("Your reader card is ready"),
@@ -205,11 +201,7 @@ def reject_registration(*, request_id: int, by, reason: str) -> RegistrationRequ
         raise PatronError(_("Give the applicant a reason."), "invalid")
     if request.status != RegistrationRequest.Status.PENDING:
         raise PatronError(_("This application has already been decided."), "decided")
-    request.status = RegistrationRequest.Status.REJECTED
-    request.reason = reason
-    request.decided_by = by
-    request.decided_at = timezone.now()
-    request.save(update_fields=["status", "reason", "decided_by", "decided_at"])
+    request.record_decision(RegistrationRequest.Status.REJECTED, by=by, reason=reason)
     _email(
         request,
         _("Your reader card application"),

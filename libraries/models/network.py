@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.fields import RichTextField
 from wagtail.models import Page
@@ -161,13 +162,47 @@ def normalise_name(value: str) -> str:
     return " ".join(value.lower().split())
 
 
-class JoinRequest(models.Model):
-    """A school library asking to join the network below a district (or other) library."""
+class StaffDecision(models.Model):
+    """A request from outside that staff approve or reject once (join requests, reader card
+    applications): its status, the reason given and who decided when."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
+
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+    def record_decision(self, status: str, *, by, reason: str = "", **results) -> None:
+        """Store the decision with its results (e.g. the created library or card)."""
+        self.status, self.decided_by, self.decided_at = status, by, timezone.now()
+        fields = ["status", "decided_by", "decided_at", *results]
+        if reason:
+            self.reason = reason
+            fields.append("reason")
+        for name, value in results.items():
+            setattr(self, name, value)
+        self.save(update_fields=fields)
+
+
+class JoinRequest(StaffDecision):
+    """A school library asking to join the network below a district (or other) library."""
 
     school_name = models.CharField(_("school name"), max_length=200)
     library_name = models.CharField(_("library name"), max_length=200, blank=True)
@@ -183,19 +218,6 @@ class JoinRequest(models.Model):
     )
     message = models.TextField(_("message"), blank=True)
     normalised_name = models.CharField(max_length=200, editable=False, db_index=True)
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
-    )
-    reason = models.TextField(_("reason"), blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("decided by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     library = models.OneToOneField(
         Library,
         verbose_name=_("created library"),
@@ -204,7 +226,6 @@ class JoinRequest(models.Model):
         on_delete=models.SET_NULL,
         related_name="join_request",
     )
-    created_at = models.DateTimeField(_("received at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("join request")

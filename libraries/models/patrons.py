@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .network import Library
+from .network import Library, StaffDecision
 
 CHILD_AGE = 16
 
@@ -119,13 +119,8 @@ class Patron(models.Model):
         return self.expires_on < (today or timezone.localdate())
 
 
-class RegistrationRequest(models.Model):
+class RegistrationRequest(StaffDecision):
     """An online application for a reader card, decided by the home library's staff."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        APPROVED = "approved", _("Approved")
-        REJECTED = "rejected", _("Rejected")
 
     full_name = models.CharField(_("full name"), max_length=150)
     date_of_birth = models.DateField(_("date of birth"))
@@ -145,19 +140,6 @@ class RegistrationRequest(models.Model):
     guardian_name = models.CharField(_("guardian name"), max_length=150, blank=True)
     guardian_contact = models.CharField(_("guardian phone or email"), max_length=150, blank=True)
     guardian_consent = models.BooleanField(_("guardian consent given"), default=False)
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
-    )
-    reason = models.TextField(_("reason"), blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("decided by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     patron = models.OneToOneField(
         Patron,
         verbose_name=_("issued card"),
@@ -166,7 +148,6 @@ class RegistrationRequest(models.Model):
         on_delete=models.SET_NULL,
         related_name="registration",
     )
-    created_at = models.DateTimeField(_("received at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("reader card application")
