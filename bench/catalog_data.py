@@ -25,8 +25,8 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench.vietnamese_words import PUBLISHERS, SUBJECTS, person, title  # noqa: E402
+from libraries.catalog.search import refresh_search_text  # noqa: E402
 from libraries.models import BarcodeSequence, Item, Library, Record  # noqa: E402
-from libraries.search import refresh_search_text  # noqa: E402
 
 STATUSES = ["available"] * 14 + ["on_loan"] * 4 + ["in_process", "damaged", "missing", "lost"]
 

@@ -26,8 +26,8 @@ from django.contrib.auth.models import AnonymousUser  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import RequestFactory  # noqa: E402
 
+from libraries.catalog.views import catalog_search  # noqa: E402
 from libraries.models import Item, Library, Record  # noqa: E402
-from libraries.views_catalog import catalog_search  # noqa: E402
 
 QUERIES = [
     {"q": "việt nam"},

@@ -236,7 +236,7 @@ def run(items: int, readers: int, actions: int, out) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from libraries.circulation import check_in, check_out
+    from libraries.circulation.services import check_in, check_out
     from libraries.models import Library
 
     rng = random.Random(2026)

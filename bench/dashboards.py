@@ -290,7 +290,7 @@ def main():
     populate(schools, users, out)
 
     from courses.models import LibraryTrainingFigures
-    from courses.training_figures import rebuild
+    from courses.training.figures import rebuild
 
     if not LibraryTrainingFigures.objects.exists():
         started = time.perf_counter()

@@ -28,7 +28,7 @@ import pymarc  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from bench.vietnamese_words import PUBLISHERS, SUBJECTS, person, title  # noqa: E402
-from libraries.marc import import_marc  # noqa: E402
+from libraries.catalog.marc import import_marc  # noqa: E402
 from libraries.models import Item, Library, Record  # noqa: E402
 
 

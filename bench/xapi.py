@@ -50,7 +50,7 @@ def statement(iri, raw):
 
 def run(count: int) -> None:
     from courses.models import XAPIStatement
-    from courses.progress import enrol, mark_viewed
+    from courses.training.progress import enrol, mark_viewed
     from tests.courses.training_factories import (
         activity_iri,
         h5p_block,

@@ -1,6 +1,9 @@
 from django.urls import path
 
-from courses import api, views, views_dashboards, views_teach
+from courses.classes import views as views_teach
+from courses.dashboards import views as views_dashboards
+from courses.training import views
+from courses.xapi import views as api
 
 app_name = "courses"
 urlpatterns = [

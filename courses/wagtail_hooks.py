@@ -1,1 +1,1 @@
-from courses import admin_h5p  # noqa: F401
+from courses.h5p import admin  # noqa: F401

@@ -7,7 +7,7 @@ what later modules grant them (their classes, their loans).
 
 from django.db.models import Q, QuerySet
 
-from .models import Library, Membership, Role
+from libraries.models import Library, Membership, Role
 
 ADMIN_ROLES = frozenset({Role.NETWORK_ADMIN, Role.LIBRARY_ADMIN})
 STAFF_ROLES = frozenset({Role.NETWORK_ADMIN, Role.LIBRARY_ADMIN, Role.LIBRARIAN})

@@ -1,8 +1,8 @@
 from django.urls import path
 
-from . import views
-from .urls_catalog import urlpatterns as catalog_urlpatterns
-from .urls_circulation import urlpatterns as circulation_urlpatterns
+from libraries.catalog.urls import urlpatterns as catalog_urlpatterns
+from libraries.circulation.urls import urlpatterns as circulation_urlpatterns
+from libraries.network import views
 
 app_name = "libraries"
 urlpatterns = [

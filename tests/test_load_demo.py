@@ -4,8 +4,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from libraries import access
-from libraries.demo_network import ACCOUNTS, DEMO_PASSWORD, LIBRARIES
 from libraries.models import JoinRequest, Library, Membership, NetworkPage, Role
+from libraries.network.demo import ACCOUNTS, DEMO_PASSWORD, LIBRARIES
 
 pytestmark = pytest.mark.django_db
 

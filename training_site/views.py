@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from .forms import ProfileForm
+from training_site.forms import ProfileForm
 
 
 @login_required

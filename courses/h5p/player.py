@@ -11,9 +11,8 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.middleware.csrf import get_token
 
+from courses.h5p.storage import LIBRARIES_ROOT
 from courses.models import H5PPackage
-
-from .storage import LIBRARIES_ROOT
 
 DEFAULT_XAPI_ENDPOINT = "/api/xapi/statements"
 

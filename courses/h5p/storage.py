@@ -28,15 +28,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from courses.models import H5PLibrary, H5PPackage
-
-from .validation import (
+from courses.h5p.validation import (
     H5PValidationError,
     LibraryRef,
     PackagedLibraryFiles,
     ValidatedPackage,
     parse_dependencies,
 )
+from courses.models import H5PLibrary, H5PPackage
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
-from courses.blocks import ACTIVITY_BLOCK_TYPES, GuideStreamBlock, LessonStreamBlock
+from courses.training.blocks import ACTIVITY_BLOCK_TYPES, GuideStreamBlock, LessonStreamBlock
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ class CoursePage(Page):
         return LessonPage.objects.live().child_of(self).order_by("path")
 
     def get_context(self, request, *args, **kwargs):
-        from courses.progress import course_overview
+        from courses.training.progress import course_overview
 
         context = super().get_context(request, *args, **kwargs)
         context.update(course_overview(user=request.user, course=self))
@@ -176,14 +176,14 @@ class LessonPage(Page):
         return {spec.block_id: spec.pass_mark for spec in self.activity_specs() if spec.required}
 
     def get_context(self, request, *args, **kwargs):
-        from courses.progress import lesson_overview
+        from courses.training.progress import lesson_overview
 
         context = super().get_context(request, *args, **kwargs)
         context.update(lesson_overview(user=request.user, lesson=self, request=request))
         return context
 
     def serve(self, request, *args, **kwargs):
-        from courses.progress import mark_viewed
+        from courses.training.progress import mark_viewed
 
         if request.method == "GET" and request.user.is_authenticated:
             mark_viewed(user=request.user, lesson=self)

@@ -2,8 +2,8 @@
 
 from django import template
 
-from courses.activities import activity_iri as build_activity_iri
-from courses.progress import grade_quiz
+from courses.training.activities import activity_iri as build_activity_iri
+from courses.training.progress import grade_quiz
 
 register = template.Library()
 

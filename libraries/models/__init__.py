@@ -1,8 +1,8 @@
 from .catalog import BarcodeSequence, Item, MarcImportJob, Record
 from .circulation import CirculationRule, Hold, InterLibraryLoan, Loan, Transfer
-from .inventory import Stocktake, StocktakeScan
 from .network import JoinRequest, Library, Membership, NetworkPage, Role
 from .patrons import Patron, PatronCategory, PatronSequence, RegistrationRequest
+from .stocktake import Stocktake, StocktakeScan
 
 __all__ = [
     "BarcodeSequence",

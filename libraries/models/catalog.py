@@ -45,7 +45,7 @@ class Record(models.Model):
         related_name="catalogued_records",
         help_text=_("The library that imported or first catalogued this record."),
     )
-    # Search text kept in step by libraries.search.refresh_search_text() (called by save()
+    # Search text kept in step by libraries.catalog.search.refresh_search_text() (called by save()
     # and by every bulk write): " word word " lower-case, NFC (exact) and accent-folded.
     search_exact = models.TextField(blank=True, default="", editable=False)
     search_folded = models.TextField(blank=True, default="", editable=False)
@@ -64,7 +64,7 @@ class Record(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        from libraries.search import refresh_search_text
+        from libraries.catalog.search import refresh_search_text
 
         refresh_search_text(self)
         update_fields = kwargs.get("update_fields")

@@ -6,10 +6,10 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from libraries import inventory
 from libraries.models import Loan, Role, StocktakeScan
+from libraries.stocktake import services as inventory
 from tests.factories import LibraryFactory, MembershipFactory, UserFactory
-from tests.libraries.factories_circulation import ItemFactory, PatronFactory
+from tests.libraries.circulation.factories import ItemFactory, PatronFactory
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 

@@ -4,12 +4,12 @@ certificate downloadable. The whole path, in Debian's Chromium against the live 
 import pytest
 from allauth.account.models import EmailAddress
 
-from courses.activities import activity_iri
 from courses.h5p.storage import install_package
 from courses.h5p.validation import validate_package
 from courses.models import Certificate, LessonProgress, XAPIStatement
-from tests.courses.h5p_support import fixture
-from tests.courses.training_factories import h5p_block, make_course, make_lesson
+from courses.training.activities import activity_iri
+from tests.courses.h5p.support import fixture
+from tests.courses.training.factories import h5p_block, make_course, make_lesson
 from tests.factories import LibraryFactory, MembershipFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

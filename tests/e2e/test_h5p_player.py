@@ -11,7 +11,7 @@ import pytest
 
 from courses.h5p.storage import install_package
 from courses.h5p.validation import validate_package
-from tests.courses.h5p_support import fixture
+from tests.courses.h5p.support import fixture
 
 pytestmark = [
     pytest.mark.e2e,

@@ -3,7 +3,7 @@
 import pytest
 from allauth.account.models import EmailAddress
 
-from tests.courses.training_factories import make_course, make_lesson, quiz_block, text_block
+from tests.courses.training.factories import make_course, make_lesson, quiz_block, text_block
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

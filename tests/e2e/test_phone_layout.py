@@ -6,7 +6,7 @@ import os
 import pytest
 from playwright.sync_api import sync_playwright
 
-from libraries.demo_network import load_libraries, load_network_page
+from libraries.network.demo import load_libraries, load_network_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -5,8 +5,7 @@ import pytest
 from libraries import access
 from libraries.models import JoinRequest, Membership, Role
 from tests.factories import JoinRequestFactory, UserFactory
-
-from .conftest import ALL_ROLES, TARGETS
+from tests.libraries.conftest import ALL_ROLES, TARGETS
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from courses.training_figures import rebuild
+from courses.training.figures import rebuild
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from libraries.patrons import anonymise_child_loans
+from libraries.circulation.patrons import anonymise_child_loans
 
 
 class Command(BaseCommand):

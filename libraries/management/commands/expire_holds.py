@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from libraries.circulation import expire_holds
+from libraries.circulation.services import expire_holds
 
 
 class Command(BaseCommand):

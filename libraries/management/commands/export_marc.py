@@ -5,7 +5,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from libraries.marc import export_marc
+from libraries.catalog.marc import export_marc
 from libraries.models import Library
 
 

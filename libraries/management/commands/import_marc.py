@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
-from libraries.marc import MarcFileRefused, import_marc
+from libraries.catalog.marc import MarcFileRefused, import_marc
 from libraries.models import Library
 
 

@@ -10,11 +10,11 @@ from django.db import transaction
 # Each step is a module with `load(stdout=None)`, idempotent, building on the ones before.
 # Add one line per area.
 DEMO_STEPS = [
-    "libraries.demo_network",
-    "libraries.demo_catalog",
-    "courses.demo_training",
-    "courses.demo_classes",
-    "libraries.demo_circulation",
+    "libraries.network.demo",
+    "libraries.catalog.demo",
+    "courses.training.demo",
+    "courses.classes.demo",
+    "libraries.circulation.demo",
 ]
 
 

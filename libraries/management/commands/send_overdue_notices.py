@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from libraries.notices import send_overdue_notices
+from libraries.circulation.notices import send_overdue_notices
 
 
 class Command(BaseCommand):

@@ -6,11 +6,11 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from libraries import patrons
-from libraries.circulation import check_in, check_out
+from libraries.circulation import patrons
+from libraries.circulation.patrons import PatronError
+from libraries.circulation.services import check_in, check_out
 from libraries.models import Loan, Patron, RegistrationRequest
-from libraries.patrons import PatronError
-from tests.libraries.factories_circulation import ItemFactory, PatronFactory
+from tests.libraries.circulation.factories import ItemFactory, PatronFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,42 @@
+"""POST /api/xapi/statements: the xAPI statements of the H5P player (one or a list).
+
+Logged-in users only, Django CSRF protection as for any POST, body at most 64 KB. The actor
+is the session user; any actor in the body is replaced. Answers like an LRS: 200 with the
+list of stored statement ids; 400 with {"error": reason} and nothing stored otherwise.
+"""
+
+from django.http import JsonResponse
+from django.views.decorators.http import require_POST
+
+from courses.training.activities import site_base
+from courses.training.progress import record_statements
+from courses.xapi.statements import MAX_BODY_BYTES, StatementError, load_statements
+
+
+def _error(reason: str, status: int = 400) -> JsonResponse:
+    return JsonResponse({"error": reason}, status=status)
+
+
+@require_POST
+def xapi_statements(request):
+    if not request.user.is_authenticated:
+        return _error("log in first", 403)
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return _error("invalid Content-Length")
+    if length > MAX_BODY_BYTES:
+        return _error(f"body larger than {MAX_BODY_BYTES} bytes", 413)
+    if request.content_type != "application/json":
+        return _error("send the statements as application/json", 415)
+    body = request.read(MAX_BODY_BYTES + 1)
+    if len(body) > MAX_BODY_BYTES:
+        return _error(f"body larger than {MAX_BODY_BYTES} bytes", 413)
+    try:
+        statements = load_statements(body)
+        stored = record_statements(
+            user=request.user, statements=statements, base=site_base(request)
+        )
+    except StatementError as exc:
+        return _error(str(exc))
+    return JsonResponse([str(statement.statement_id) for statement in stored], safe=False)

@@ -1,0 +1,491 @@
+"""Catalog screens in the Wagtail admin: records, items, MARC import, barcode labels.
+
+Who may do what:
+* Records are shared by the whole network. Every staff member (librarian and up) sees and
+  edits all records (a school librarian fixing a typo helps every school); only
+  administrators delete them, and a record with items cannot be deleted.
+* Items belong to a library. Staff see and change only items of libraries they reach
+  (libraries/access.py), and may only choose those libraries as the owning library.
+* MARC imports go into a library the user reaches; label sheets only print reachable items.
+"""
+
+from django import forms
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.menus import MenuItem as UIMenuItem
+from wagtail.admin.views import generic
+from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.admin.widgets.button import HeaderButton
+from wagtail.permission_policies.base import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
+
+from libraries import access
+from libraries.catalog.labels import LAYOUTS, render_labels
+from libraries.catalog.marc import detect_format
+from libraries.catalog.search import Query, search_records
+from libraries.catalog.services import CatalogError, normalise_isbn, save_item
+from libraries.catalog.tasks import enqueue_import
+from libraries.models import Item, Library, MarcImportJob, Record
+
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+MAX_LABELS = 2000
+
+
+# --------------------------------------------------------------------------- records
+
+
+class RecordForm(WagtailAdminModelForm):
+    def clean_isbn(self):
+        value = (self.cleaned_data.get("isbn") or "").strip()
+        if not value:
+            return ""
+        isbn13 = normalise_isbn(value)
+        if not isbn13:
+            raise ValidationError(_("This is not a valid ISBN-10 or ISBN-13 (check the digits)."))
+        return isbn13
+
+    class Meta:
+        model = Record
+        fields = [
+            "title",
+            "subtitle",
+            "authors",
+            "publisher",
+            "place",
+            "year",
+            "isbn",
+            "language",
+            "subjects",
+            "call_number",
+            "summary",
+            "cover",
+        ]
+        widgets = {"isbn": forms.TextInput(attrs={"maxlength": 17})}
+
+
+class FoldedSearchMixin:
+    """Admin listing search through the catalog's accent-insensitive search."""
+
+    def search_queryset(self, queryset):
+        if not self.is_searching:
+            return queryset
+        return self.filter_by_search(queryset, self.search_query)
+
+
+class RecordIndexView(FoldedSearchMixin, generic.IndexView):
+    def filter_by_search(self, queryset, text):
+        return queryset.filter(pk__in=search_records(Query(text=text)).values("pk"))
+
+
+class RecordPermissionPolicy(ModelPermissionPolicy):
+    def user_has_permission_for_instance(self, user, action, instance):
+        if action == "delete" and instance.items.exists():
+            return False
+        return self.user_has_permission(user, action)
+
+
+class RecordViewSet(ModelViewSet):
+    model = Record
+    icon = "doc-full"
+    menu_label = _("Records")
+    form_class = RecordForm
+    index_view_class = RecordIndexView
+    list_display = ["title", "authors", "year", "isbn", "call_number"]
+    search_fields = ["title"]
+    list_filter = ["language"]
+    ordering = ["-pk"]
+
+    def get_form_class(self, for_update=False):
+        return RecordForm
+
+
+# --------------------------------------------------------------------------- items
+
+
+class ItemPermissionPolicy(ModelPermissionPolicy):
+    """Model permissions from the roles, narrowed to items of libraries the user reaches."""
+
+    def user_has_permission_for_instance(self, user, action, instance):
+        return self.user_has_permission(user, action) and access.reaches(user, instance.library)
+
+    def instances_user_has_permission_for(self, user, action):
+        if not self.user_has_permission(user, action):
+            return Item.objects.none()
+        return Item.objects.filter(access.library_filter(user, "library"))
+
+
+register_permission_policy(Record, RecordPermissionPolicy(Record))
+register_permission_policy(Item, ItemPermissionPolicy(Item))
+
+
+class ItemForm(WagtailAdminModelForm):
+    barcode = forms.CharField(
+        label=_("barcode"),
+        max_length=32,
+        required=False,
+        help_text=_("Leave empty to give the copy the library's next barcode."),
+    )
+
+    class Meta:
+        model = Item
+        fields = [
+            "record",
+            "library",
+            "location",
+            "barcode",
+            "call_number",
+            "item_type",
+            "status",
+            "acquired_on",
+            "price",
+            "notes",
+        ]
+        widgets = {"record": forms.NumberInput(attrs={"min": 1})}
+        help_texts = {"record": _("Number of the bibliographic record (shown in Records).")}
+
+    def __init__(self, *args, for_user=None, **kwargs):
+        super().__init__(*args, for_user=for_user, **kwargs)
+        self.user = for_user
+        reachable = access.libraries_visible_to(for_user) if for_user else Library.objects.none()
+        self.fields["library"].queryset = reachable.filter(is_active=True).order_by("name")
+        self.fields["location"].queryset = Library.objects.active().order_by("name")
+        self.fields["location"].required = False
+        self.fields["record"].widget = forms.NumberInput(attrs={"min": 1})
+
+    def clean_barcode(self):
+        return (self.cleaned_data.get("barcode") or "").strip().upper()
+
+    def save(self, commit=True):
+        item = super().save(commit=False)
+        if commit:
+            try:
+                save_item(item, by=self.user)
+            except CatalogError as exc:
+                raise PermissionDenied(exc.message) from exc
+        return item
+
+    def _post_clean(self):
+        super()._post_clean()
+        barcode = self.cleaned_data.get("barcode")
+        if barcode:
+            clash = Item.objects.filter(barcode=barcode).exclude(pk=self.instance.pk)
+            if clash.exists():
+                self.add_error("barcode", _("This barcode is already used in the network."))
+
+
+class ScopedItemsMixin:
+    def get_base_queryset(self):
+        return (
+            Item.objects.filter(access.library_filter(self.request.user, "library"))
+            .select_related("record", "library", "location")
+            .order_by("-pk")
+        )
+
+
+class ItemIndexView(ScopedItemsMixin, FoldedSearchMixin, generic.IndexView):
+    @cached_property
+    def header_buttons(self):
+        return [
+            *super().header_buttons,
+            HeaderButton(
+                _("Print labels"), url=reverse("catalog_labels:print"), icon_name="clipboard-list"
+            ),
+        ]
+
+    def get_list_more_buttons(self, instance):
+        label_url = reverse("catalog_labels:print") + f"?item={instance.pk}"
+        return [
+            *super().get_list_more_buttons(instance),
+            UIMenuItem(_("Print label"), url=label_url, icon_name="clipboard-list", priority=50),
+        ]
+
+    def filter_by_search(self, queryset, text):
+        return queryset.filter(
+            Q(barcode__iexact=text.strip())
+            | Q(record__in=search_records(Query(text=text)).values("pk"))
+        )
+
+
+class ScopedObjectMixin:
+    def get_object(self, queryset=None):
+        obj = super().get_object(queryset)
+        if not access.reaches(self.request.user, obj.library):
+            raise PermissionDenied
+        return obj
+
+
+class ItemEditView(ScopedObjectMixin, generic.EditView):
+    pass
+
+
+class ItemDeleteView(ScopedObjectMixin, generic.DeleteView):
+    pass
+
+
+class ItemViewSet(ModelViewSet):
+    model = Item
+    icon = "tag"
+    menu_label = _("Items")
+    form_class = ItemForm
+    index_view_class = ItemIndexView
+    edit_view_class = ItemEditView
+    delete_view_class = ItemDeleteView
+    list_display = ["barcode", "record", "library", "status", "call_number"]
+    list_filter = ["status", "item_type"]
+    search_fields = ["barcode"]
+    copy_view_enabled = False
+    inspect_view_enabled = False
+
+    def get_form_class(self, for_update=False):
+        return ItemForm
+
+
+# --------------------------------------------------------------------------- MARC import
+
+
+class StaffMenuItem(MenuItem):
+    def is_shown(self, request):
+        return access.is_staff_member(request.user)
+
+
+def _require_staff(request):
+    if not access.is_staff_member(request.user):
+        raise PermissionDenied
+
+
+class MarcUploadForm(forms.Form):
+    file = forms.FileField(label=_("MARC file"), help_text=_("Binary MARC21 (.mrc) or MARCXML."))
+    library = forms.ModelChoiceField(label=_("Library"), queryset=Library.objects.none())
+    file_format = forms.ChoiceField(
+        label=_("Format"),
+        choices=[("", _("Detect from the file"))] + list(MarcImportJob.Format.choices),
+        required=False,
+    )
+    encoding = forms.CharField(
+        label=_("Character set"),
+        required=False,
+        max_length=30,
+        help_text=_(
+            "Leave empty: UTF-8 or MARC-8 is decided per record. Give e.g. cp1251 for old files "
+            "in a local code page."
+        ),
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["library"].queryset = (
+            access.libraries_visible_to(user).filter(is_active=True).order_by("name")
+        )
+
+    def clean_encoding(self):
+        value = (self.cleaned_data.get("encoding") or "").strip()
+        if value:
+            try:
+                "".encode(value)
+            except LookupError:
+                raise ValidationError(_("Unknown character set."))
+        return value
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise ValidationError(_("The file is larger than 200 MB."))
+        head = upload.read(64)
+        upload.seek(0)
+        try:
+            self.detected_format = detect_format(head)
+        except Exception as exc:  # noqa: BLE001 - MarcFileRefused carries the message
+            raise ValidationError(str(exc))
+        return upload
+
+    def clean(self):
+        data = super().clean()
+        chosen = data.get("file_format")
+        detected = getattr(self, "detected_format", None)
+        if chosen and detected and chosen != detected:
+            self.add_error("file_format", _("The file does not look like this format."))
+        return data
+
+
+def marc_upload(request):
+    _require_staff(request)
+    form = MarcUploadForm(request.POST or None, request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        job = MarcImportJob(
+            library=form.cleaned_data["library"],
+            uploaded_by=request.user,
+            original_name=upload.name[:255],
+            file_format=form.cleaned_data["file_format"] or form.detected_format,
+            encoding=form.cleaned_data["encoding"],
+        )
+        job.file.save(upload.name, upload, save=False)
+        job.save()
+        enqueue_import(job)
+        return redirect("catalog_marc:job", pk=job.pk)
+    jobs = MarcImportJob.objects.filter(access.library_filter(request.user, "library"))
+    return TemplateResponse(
+        request,
+        "libraries/catalog/admin/marc_upload.html",
+        {"form": form, "jobs": jobs.select_related("library")[:20]},
+    )
+
+
+def _job_for(request, pk):
+    _require_staff(request)
+    return get_object_or_404(
+        MarcImportJob.objects.filter(access.library_filter(request.user, "library")).select_related(
+            "library"
+        ),
+        pk=pk,
+    )
+
+
+def marc_job(request, pk):
+    return TemplateResponse(
+        request, "libraries/catalog/admin/marc_job.html", {"job": _job_for(request, pk)}
+    )
+
+
+def marc_job_status(request, pk):
+    job = _job_for(request, pk)
+    return JsonResponse(
+        {
+            "status": job.status,
+            "status_label": str(job.get_status_display()),
+            "progress": job.progress,
+            "created": job.created_count,
+            "updated": job.updated_count,
+            "failed": job.failed_count,
+            "items": job.items_count,
+            "finished": job.status in (MarcImportJob.Status.DONE, MarcImportJob.Status.FAILED),
+        }
+    )
+
+
+class MarcImportViewSet(ViewSet):
+    name = "catalog_marc"
+    icon = "upload"
+    menu_label = _("Import MARC")
+
+    @property
+    def menu_item_class(self):
+        return StaffMenuItem
+
+    def get_urlpatterns(self):
+        return [
+            path("", marc_upload, name="upload"),
+            path("<int:pk>/", marc_job, name="job"),
+            path("<int:pk>/status/", marc_job_status, name="status"),
+        ]
+
+
+# --------------------------------------------------------------------------- labels
+
+
+class LabelForm(forms.Form):
+    barcodes = forms.CharField(
+        label=_("Barcodes"),
+        widget=forms.Textarea(attrs={"rows": 8, "autofocus": True}),
+        help_text=_("Scan or type one barcode per line."),
+    )
+    layout = forms.ChoiceField(
+        label=_("Label sheet"), choices=[(k, v.label) for k, v in LAYOUTS.items()]
+    )
+    start_at = forms.IntegerField(
+        label=_("Start at label"),
+        min_value=1,
+        initial=1,
+        help_text=_("Skip labels already used on the first sheet (1 = top left)."),
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_barcodes(self):
+        codes = list(
+            dict.fromkeys(
+                line.strip().upper()
+                for line in self.cleaned_data["barcodes"].split()
+                if line.strip()
+            )
+        )
+        if not codes:
+            raise ValidationError(_("Give at least one barcode."))
+        if len(codes) > MAX_LABELS:
+            raise ValidationError(_("At most 2000 labels at a time."))
+        items = {
+            i.barcode: i
+            for i in Item.objects.filter(barcode__in=codes)
+            .filter(access.library_filter(self.user, "library"))
+            .select_related("record", "library")
+        }
+        missing = [c for c in codes if c not in items]
+        if missing:
+            raise ValidationError(
+                _("Not found among your library's items: %(codes)s")
+                % {"codes": ", ".join(missing[:20])}
+            )
+        self.items = [items[c] for c in codes]
+        return codes
+
+
+def print_labels(request):
+    _require_staff(request)
+    initial = {}
+    if request.method == "GET" and request.GET.getlist("item"):
+        ids = [i for i in request.GET.getlist("item") if i.isdigit()]
+        barcodes = Item.objects.filter(pk__in=ids).filter(
+            access.library_filter(request.user, "library")
+        )
+        initial["barcodes"] = "\n".join(barcodes.values_list("barcode", flat=True))
+    form = LabelForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        pdf = render_labels(
+            form.items, layout=form.cleaned_data["layout"], start_at=form.cleaned_data["start_at"]
+        )
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = 'inline; filename="labels.pdf"'
+        return response
+    return TemplateResponse(request, "libraries/catalog/admin/labels.html", {"form": form})
+
+
+class LabelsViewSet(ViewSet):
+    name = "catalog_labels"
+    icon = "clipboard-list"
+    menu_label = _("Print labels")
+
+    @property
+    def menu_item_class(self):
+        return StaffMenuItem
+
+    def get_urlpatterns(self):
+        return [path("", print_labels, name="print")]
+
+
+class CatalogGroup(ViewSetGroup):
+    menu_label = _("Catalog")
+    menu_icon = "folder-open-inverse"
+    menu_order = 250
+    items = (RecordViewSet("catalog_records"), ItemViewSet("catalog_items"),
+             MarcImportViewSet(), LabelsViewSet())  # fmt: skip
+
+
+def marc_job_url(job: MarcImportJob) -> str:
+    return reverse("catalog_marc:job", args=[job.pk])
+
+
+@hooks.register("register_admin_viewset")
+def register_catalog_admin():
+    return CatalogGroup()

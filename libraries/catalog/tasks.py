@@ -1,0 +1,72 @@
+"""Background work of the catalog: MARC imports uploaded in the admin."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_tasks import task
+
+from libraries.catalog.marc import MarcFileRefused, import_marc
+from libraries.models import MarcImportJob
+
+MAX_REPORTED_PROBLEMS = 500
+
+
+def _save_progress(job: MarcImportJob, done: int, total: int, result) -> None:
+    job.progress = min(99, int(done * 100 / total)) if total else 0
+    job.created_count = result.created
+    job.updated_count = result.updated + result.unchanged
+    job.failed_count = result.failed
+    job.items_count = result.items_created
+    MarcImportJob.objects.filter(pk=job.pk).update(
+        progress=job.progress,
+        created_count=job.created_count,
+        updated_count=job.updated_count,
+        failed_count=job.failed_count,
+        items_count=job.items_count,
+    )
+
+
+def run_import_job(job_id: int) -> MarcImportJob:
+    """Import the job's file, recording progress as it goes and the problems at the end."""
+    job = MarcImportJob.objects.select_related("library").get(pk=job_id)
+    if job.status != MarcImportJob.Status.PENDING:
+        return job  # already run (a retried task must not import twice)
+    job.status = MarcImportJob.Status.RUNNING
+    job.save(update_fields=["status"])
+    try:
+        with job.file.open("rb") as stream:
+            result = import_marc(
+                stream,
+                library=job.library,
+                file_format=job.file_format,
+                encoding=job.encoding or None,
+                total_bytes=job.file.size,
+                progress=lambda done, total, res: _save_progress(job, done, total, res),
+            )
+    except MarcFileRefused as exc:
+        job.status = MarcImportJob.Status.FAILED
+        job.message = str(exc)
+    except Exception as exc:  # noqa: BLE001 - the job page must say what went wrong
+        job.status = MarcImportJob.Status.FAILED
+        job.message = _("The import stopped: %(e)s") % {"e": exc}
+    else:
+        job.status = MarcImportJob.Status.DONE
+        job.progress = 100
+        job.created_count = result.created
+        job.updated_count = result.updated + result.unchanged
+        job.failed_count = result.failed
+        job.items_count = result.items_created
+        job.errors = [p.as_dict() for p in result.problems[:MAX_REPORTED_PROBLEMS]]
+        job.message = "\n".join(result.warnings[:MAX_REPORTED_PROBLEMS])
+    job.finished_at = timezone.now()
+    job.save()
+    return job
+
+
+@task()
+def import_marc_file(job_id: int) -> None:
+    run_import_job(job_id)
+
+
+def enqueue_import(job: MarcImportJob) -> None:
+    transaction.on_commit(lambda: import_marc_file.enqueue(job.pk))

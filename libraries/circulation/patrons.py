@@ -1,0 +1,226 @@
+"""Reader card services: card numbers, cards made at the desk, online applications."""
+
+import datetime
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from libraries.access import reaches
+from libraries.circulation.services import CirculationError
+from libraries.models import Library, Patron, PatronCategory, PatronSequence, RegistrationRequest
+from libraries.models.patrons import CHILD_AGE, age_on
+
+CARD_YEARS = {PatronCategory.CHILD: 1, PatronCategory.STUDENT: 1}
+DEFAULT_CARD_YEARS = 2
+
+
+class PatronError(CirculationError):
+    pass
+
+
+def next_card_number(library: Library) -> str:
+    """Library code, a dash and a zero-padded number from the library's row-locked sequence.
+
+    The dash keeps card numbers apart from item barcodes (code + digits) at the desk.
+    Call inside a transaction.
+    """
+    PatronSequence.objects.get_or_create(library=library)
+    sequence = PatronSequence.objects.select_for_update().get(library=library)
+    sequence.last_number += 1
+    sequence.save(update_fields=["last_number"])
+    return f"{library.code}-{sequence.last_number:06d}"
+
+
+def card_expiry(category: str, today: datetime.date | None = None) -> datetime.date:
+    today = today or timezone.localdate()
+    years = CARD_YEARS.get(category, DEFAULT_CARD_YEARS)
+    try:
+        return today.replace(year=today.year + years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + years, day=28)
+
+
+def category_for(date_of_birth: datetime.date | None, requested: str) -> str:
+    """Anyone under CHILD_AGE is a child, whatever the form said."""
+    age = age_on(date_of_birth, timezone.localdate())
+    if age is not None and age < CHILD_AGE:
+        return PatronCategory.CHILD
+    return requested
+
+
+def _ensure_staff(by, library: Library) -> None:
+    if not reaches(by, library):
+        raise PatronError(_("You are not allowed to work at this library."), "not_allowed")
+
+
+@transaction.atomic
+def create_card(*, by, home_library: Library, full_name: str, category: str, **details) -> Patron:
+    """Staff issue an active card at the desk."""
+    _ensure_staff(by, home_library)
+    full_name = " ".join(full_name.split())
+    if not full_name:
+        raise PatronError(_("A name is required."), "invalid")
+    category = category_for(details.get("date_of_birth"), category)
+    if category == PatronCategory.CHILD and not details.get("guardian_name"):
+        raise PatronError(_("A child's card needs a guardian's name and contact."), "guardian")
+    return Patron.objects.create(
+        card_number=next_card_number(home_library),
+        home_library=home_library,
+        full_name=full_name,
+        category=category,
+        expires_on=details.pop("expires_on", None) or card_expiry(category),
+        status=Patron.Status.ACTIVE,
+        keep_loan_history=details.pop("keep_loan_history", category != PatronCategory.CHILD),
+        **details,
+    )
+
+
+@transaction.atomic
+def renew_card(*, patron_id: int, by, today: datetime.date | None = None) -> Patron:
+    """Extend a card from today (or from its expiry when it has not expired yet)."""
+    today = today or timezone.localdate()
+    patron = Patron.objects.select_for_update().select_related("home_library").get(pk=patron_id)
+    _ensure_staff(by, patron.home_library)
+    if patron.status == Patron.Status.BLOCKED:
+        raise PatronError(_("This card is blocked; unblock it before renewing."), "blocked")
+    patron.expires_on = card_expiry(patron.category, max(today, patron.expires_on))
+    if patron.status == Patron.Status.EXPIRED:
+        patron.status = Patron.Status.ACTIVE
+    patron.save(update_fields=["expires_on", "status"])
+    return patron
+
+
+@transaction.atomic
+def set_card_status(*, patron_id: int, by, blocked: bool, reason: str = "") -> Patron:
+    """Block a card (with a reason shown at the desk) or unblock it."""
+    patron = Patron.objects.select_for_update().select_related("home_library").get(pk=patron_id)
+    _ensure_staff(by, patron.home_library)
+    if blocked:
+        reason = " ".join(reason.split())
+        if not reason:
+            raise PatronError(_("Give a reason for blocking the card."), "invalid")
+        patron.status, patron.blocked_reason = Patron.Status.BLOCKED, reason[:200]
+    else:
+        patron.status, patron.blocked_reason = Patron.Status.ACTIVE, ""
+    patron.save(update_fields=["status", "blocked_reason"])
+    return patron
+
+
+@transaction.atomic
+def link_account(*, patron_id: int, by, login: str) -> Patron:
+    """Link a card to a site account (username or email), so the reader sees their loans."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    patron = Patron.objects.select_for_update().select_related("home_library").get(pk=patron_id)
+    _ensure_staff(by, patron.home_library)
+    login = login.strip()
+    users = get_user_model().objects.filter(Q(username__iexact=login) | Q(email__iexact=login))
+    user = users.first() if login and users.count() == 1 else None
+    if user is None:
+        raise PatronError(_("No single account matches this username or email."), "no_account")
+    if Patron.objects.filter(user=user).exclude(pk=patron.pk).exists():
+        raise PatronError(_("This account is already linked to another card."), "linked")
+    patron.user = user
+    patron.save(update_fields=["user"])
+    return patron
+
+
+def register(**data) -> RegistrationRequest:
+    """An online application; the form has validated it. Staff decide later."""
+    data["category"] = category_for(data.get("date_of_birth"), data.get("category", "adult"))
+    return RegistrationRequest.objects.create(**data)
+
+
+def _email(request: RegistrationRequest, subject: str, body: str) -> None:
+    to = request.email or (request.guardian_contact if "@" in request.guardian_contact else "")
+    if to:
+        transaction.on_commit(
+            lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to], fail_silently=True)
+        )
+
+
+@transaction.atomic
+def approve_registration(*, request_id: int, by) -> Patron:
+    """Issue a card for a pending application. A second approval changes nothing."""
+    request = (
+        RegistrationRequest.objects.select_for_update(of=("self",))
+        .select_related("home_library")
+        .get(pk=request_id)
+    )
+    _ensure_staff(by, request.home_library)
+    if request.status != RegistrationRequest.Status.PENDING:
+        raise PatronError(_("This application has already been decided."), "decided")
+    patron = Patron.objects.create(
+        card_number=next_card_number(request.home_library),
+        home_library=request.home_library,
+        full_name=request.full_name,
+        category=request.category,
+        date_of_birth=request.date_of_birth,
+        school_class=request.school_class,
+        address=request.address,
+        phone=request.phone,
+        email=request.email,
+        guardian_name=request.guardian_name,
+        guardian_contact=request.guardian_contact,
+        guardian_consent=request.guardian_consent,
+        expires_on=card_expiry(request.category),
+        status=Patron.Status.ACTIVE,
+        keep_loan_history=request.category != PatronCategory.CHILD,
+    )
+    request.record_decision(RegistrationRequest.Status.APPROVED, by=by, patron=patron)
+    _email(
+        request,
+        _("Your reader card is ready"),
+        _(
+            "Hello %(name)s,\n\nyour reader card %(card)s at %(library)s is ready. "
+            "Bring an identity document to collect it.\n"
+        )
+        % {
+            "name": patron.full_name,
+            "card": patron.card_number,
+            "library": request.home_library.name,
+        },
+    )
+    return patron
+
+
+@transaction.atomic
+def reject_registration(*, request_id: int, by, reason: str) -> RegistrationRequest:
+    request = (
+        RegistrationRequest.objects.select_for_update(of=("self",))
+        .select_related("home_library")
+        .get(pk=request_id)
+    )
+    _ensure_staff(by, request.home_library)
+    reason = reason.strip()
+    if not reason:
+        raise PatronError(_("Give the applicant a reason."), "invalid")
+    if request.status != RegistrationRequest.Status.PENDING:
+        raise PatronError(_("This application has already been decided."), "decided")
+    request.record_decision(RegistrationRequest.Status.REJECTED, by=by, reason=reason)
+    _email(
+        request,
+        _("Your reader card application"),
+        _("Hello %(name)s,\n\n%(library)s could not accept your application: %(reason)s\n")
+        % {"name": request.full_name, "library": request.home_library.name, "reason": reason},
+    )
+    return request
+
+
+@transaction.atomic
+def anonymise_child_loans(*, older_than_days: int, now=None) -> int:
+    """Remove the reader from children's returned loans (the row stays for statistics)."""
+    from libraries.models import Loan
+
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=older_than_days)
+    return Loan.objects.filter(
+        patron__isnull=False,
+        returned_at__lt=cutoff,
+        patron__category=PatronCategory.CHILD,
+        patron__keep_loan_history=False,
+    ).update(patron=None)

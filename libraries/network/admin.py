@@ -1,0 +1,472 @@
+"""Staff screens of the network in the Wagtail admin: libraries, memberships, join requests.
+
+Every queryset and every object goes through libraries/access.py: what is out of a user's
+reach is not found (404); what they can see but may not change is refused (403).
+"""
+
+import functools
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, IntegerField, Q, Value, When
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+from django.views.defaults import permission_denied
+from django.views.generic import TemplateView
+from wagtail import hooks
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.views import generic
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.views.generic.history import HistoryView
+from wagtail.admin.views.generic.usage import UsageView
+from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
+from wagtail.admin.viewsets.model import ModelViewSet
+
+from libraries import access
+from libraries.models import JoinRequest, Library, Membership, Role
+from libraries.network import services as network
+from libraries.network.forms import RejectJoinRequestForm
+
+
+def forbid_instead_of_redirect(view):
+    """Answer a refusal inside a screen with 403, not Wagtail's redirect to the dashboard.
+
+    A forged or stale request then fails plainly and visibly, and tests can tell a refusal
+    from a success.
+    """
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDenied as error:
+            return permission_denied(request, error)
+
+    return wrapped
+
+
+class ForbiddenNotRedirectMixin:
+    def construct_view(self, view_class, **kwargs):
+        return forbid_instead_of_redirect(super().construct_view(view_class, **kwargs))
+
+
+# --- Libraries ---------------------------------------------------------------------------
+
+
+class LibraryForm(WagtailAdminModelForm):
+    """Parent choices are the libraries the user administers; only superusers make a root."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = self.for_user
+        parent = self.fields.get("parent")
+        if parent is None:
+            return
+        choices = access.libraries_administered_by(user)
+        if self.instance.pk:
+            choices = choices.exclude(path__startswith=self.instance.path)
+        parent.queryset = choices
+        if access.is_superuser(user):
+            return
+        if self.instance.pk and "code" in self.fields:
+            # The code prefixes every barcode and card number already printed: keep it.
+            self.fields["code"].disabled = True
+            self.fields["code"].help_text = _("Fixed once the library exists.")
+        if "kind" in self.fields:
+            self.fields["kind"].choices = [
+                choice
+                for choice in self.fields["kind"].choices
+                if choice[0] != Library.Kind.PROVINCIAL or self.instance.kind == choice[0]
+            ]
+        if self.instance.pk and not access.can_administer(user, self.instance.parent):
+            # An admin edits their own top library but may not move it out of reach.
+            parent.queryset = Library.objects.filter(pk=self.instance.parent_id)
+            parent.disabled = True
+            parent.required = False
+        else:
+            parent.required = True
+
+    def clean_code(self):
+        if self.fields["code"].disabled:
+            return self.instance.code
+        return (self.cleaned_data.get("code") or "").strip().upper()
+
+    def clean_parent(self):
+        parent = self.cleaned_data.get("parent")
+        user = self.for_user
+        if self.fields["parent"].disabled:
+            return self.instance.parent
+        if access.is_superuser(user):
+            return parent
+        if parent is None:
+            raise forms.ValidationError(_("Only a superuser can create a top-level library."))
+        if not access.can_administer(user, parent):
+            raise forms.ValidationError(_("You can only place libraries inside your own."))
+        return parent
+
+
+class ScopedLibraryQueryset:
+    def get_queryset(self):
+        return access.libraries_visible_to(self.request.user)
+
+    def get_base_object_queryset(self):
+        return access.libraries_visible_to(self.request.user)
+
+
+class LibraryIndexView(generic.IndexView):
+    def get_base_queryset(self):
+        return access.libraries_visible_to(self.request.user).select_related("parent")
+
+
+class LibraryEditView(ScopedLibraryQueryset, generic.EditView):
+    def get_object(self, queryset=None):
+        library = super().get_object(queryset)
+        if not access.can_administer(self.request.user, library):
+            raise PermissionDenied
+        return library
+
+
+class LibraryDeleteView(ScopedLibraryQueryset, generic.DeleteView):
+    def get_object(self, queryset=None):
+        library = super().get_object(queryset)
+        if not access.can_administer(self.request.user, library):
+            raise PermissionDenied
+        return library
+
+
+class LibraryHistoryView(ScopedLibraryQueryset, HistoryView):
+    pass
+
+
+class LibraryUsageView(ScopedLibraryQueryset, UsageView):
+    pass
+
+
+class LibraryViewSet(ForbiddenNotRedirectMixin, ModelViewSet):
+    model = Library
+    icon = "home"
+    name = "network_libraries"
+    url_prefix = "network/libraries"
+    index_view_class = LibraryIndexView
+    edit_view_class = LibraryEditView
+    delete_view_class = LibraryDeleteView
+    history_view_class = LibraryHistoryView
+    usage_view_class = LibraryUsageView
+    copy_view_enabled = False
+    list_display = ["name", "code", "kind", "parent", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "code", "address"]
+    edit_handler = ObjectList(
+        [
+            FieldRowPanel([FieldPanel("code"), FieldPanel("kind")]),
+            FieldPanel("name"),
+            FieldPanel("parent"),
+            FieldPanel("address"),
+            MultiFieldPanel(
+                [FieldPanel("contact_name"), FieldPanel("email"), FieldPanel("phone")],
+                heading=_("Contact"),
+            ),
+            FieldPanel("description"),
+            FieldPanel("is_active"),
+        ],
+        base_form_class=LibraryForm,
+    )
+
+
+# --- Memberships -------------------------------------------------------------------------
+
+
+def _grantable_anywhere(user) -> list[str]:
+    if access.is_superuser(user) or access.is_network_admin(user):
+        return list(Role.values)
+    if access.roles_of(user) & access.ADMIN_ROLES:
+        return [role for role in Role.values if role != Role.NETWORK_ADMIN]
+    return []
+
+
+class MembershipForm(WagtailAdminModelForm):
+    """A role for an existing account at a library the user administers."""
+
+    username = forms.CharField(
+        label=_("Username or email"),
+        max_length=254,
+        help_text=_("The person must already have an account."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = self.for_user
+        self.fields["library"].queryset = access.libraries_administered_by(user)
+        grantable = set(_grantable_anywhere(user))
+        self.fields["role"].choices = [("", "---------")] + [
+            (value, label) for value, label in Role.choices if value in grantable
+        ]
+        if self.instance.pk:
+            self.fields["username"].initial = self.instance.user.get_username()
+            self.fields["username"].disabled = True
+            self.fields["username"].required = False
+            self.fields["username"].help_text = ""
+
+    def clean_username(self):
+        if self.fields["username"].disabled:
+            return self.instance.user.get_username()
+        value = self.cleaned_data["username"].strip()
+        User = get_user_model()
+        person = (
+            User.objects.filter(Q(username__iexact=value) | Q(emailaddress__email__iexact=value))
+            .distinct()
+            .first()
+        )
+        if person is None:
+            raise forms.ValidationError(_("No account has this username or email."))
+        self.person = person
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        library, role = cleaned.get("library"), cleaned.get("role")
+        if library and role and role not in access.roles_user_may_grant(self.for_user, library):
+            self.add_error("role", _("You cannot give this role at this library."))
+        person = self.instance.user if self.instance.pk else getattr(self, "person", None)
+        if person and library and role:
+            clash = Membership.objects.filter(user=person, library=library, role=role)
+            if clash.exclude(pk=self.instance.pk).exists():
+                raise forms.ValidationError(_("This person already has this role here."))
+        return cleaned
+
+    def save(self, commit=True):
+        if not self.instance.pk:
+            self.instance.user = self.person
+        membership = super().save(commit=commit)
+        access.forget_memberships(membership.user)
+        return membership
+
+
+def _ensure_can_change_membership(user, membership: Membership) -> None:
+    if membership.role not in access.roles_user_may_grant(user, membership.library):
+        raise PermissionDenied
+
+
+class ScopedMembershipQueryset:
+    def get_queryset(self):
+        return access.scope_memberships(
+            self.request.user, Membership.objects.select_related("user", "library")
+        )
+
+    def get_base_object_queryset(self):
+        return self.get_queryset()
+
+
+class MembershipIndexView(generic.IndexView):
+    def get_base_queryset(self):
+        return access.scope_memberships(
+            self.request.user, Membership.objects.select_related("user", "library")
+        )
+
+
+class MembershipEditView(ScopedMembershipQueryset, generic.EditView):
+    def get_object(self, queryset=None):
+        membership = super().get_object(queryset)
+        _ensure_can_change_membership(self.request.user, membership)
+        return membership
+
+
+class MembershipDeleteView(ScopedMembershipQueryset, generic.DeleteView):
+    def get_object(self, queryset=None):
+        membership = super().get_object(queryset)
+        _ensure_can_change_membership(self.request.user, membership)
+        return membership
+
+
+class MembershipHistoryView(ScopedMembershipQueryset, HistoryView):
+    pass
+
+
+class MembershipUsageView(ScopedMembershipQueryset, UsageView):
+    pass
+
+
+class MembershipViewSet(ForbiddenNotRedirectMixin, ModelViewSet):
+    model = Membership
+    icon = "user"
+    name = "network_memberships"
+    url_prefix = "network/memberships"
+    index_view_class = MembershipIndexView
+    edit_view_class = MembershipEditView
+    delete_view_class = MembershipDeleteView
+    history_view_class = MembershipHistoryView
+    usage_view_class = MembershipUsageView
+    copy_view_enabled = False
+    list_display = [
+        Column("user", label=_("user"), accessor="user"),
+        Column("role", label=_("role"), accessor="get_role_display"),
+        Column("library", label=_("library"), accessor="library"),
+    ]
+    list_filter = ["role"]
+    search_fields = ["user__username", "user__display_name", "library__name", "library__code"]
+    edit_handler = ObjectList(
+        [FieldPanel("username"), FieldPanel("library"), FieldPanel("role")],
+        base_form_class=MembershipForm,
+    )
+
+
+# --- Join requests -----------------------------------------------------------------------
+
+
+def join_requests_for(user):
+    """Requests addressed to libraries the user administers, pending ones first."""
+    return (
+        access.scope_join_requests(user, JoinRequest.objects.select_related("parent", "library"))
+        .annotate(
+            pending_first=Case(
+                When(status=JoinRequest.Status.PENDING, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("pending_first", "-created_at")
+    )
+
+
+def _ensure_can_view_join_requests(user):
+    if not user.has_perm("libraries.view_joinrequest"):
+        raise PermissionDenied
+
+
+class JoinRequestIndexView(WagtailAdminTemplateMixin, TemplateView):
+    template_name = "libraries/admin/join_request_index.html"
+    page_title = _("Join requests")
+    header_icon = "mail"
+
+    def dispatch(self, request, *args, **kwargs):
+        _ensure_can_view_join_requests(request.user)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_breadcrumbs_items(self):
+        return [*self.breadcrumbs_items, {"url": "", "label": self.page_title}]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        requests = list(join_requests_for(self.request.user)[:200])
+        context["pending"] = [r for r in requests if r.status == JoinRequest.Status.PENDING]
+        context["decided"] = [r for r in requests if r.status != JoinRequest.Status.PENDING]
+        return context
+
+
+class JoinRequestReviewView(WagtailAdminTemplateMixin, TemplateView):
+    template_name = "libraries/admin/join_request_review.html"
+    header_icon = "mail"
+
+    def dispatch(self, request, *args, **kwargs):
+        _ensure_can_view_join_requests(request.user)
+        self.object = get_object_or_404(join_requests_for(request.user), pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_page_title(self):
+        return self.object.school_name
+
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse("libraries_join_requests:index"), "label": _("Join requests")},
+            {"url": "", "label": self.object.school_name},
+        ]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["join_request"] = self.object
+        context["reject_form"] = RejectJoinRequestForm()
+        context["can_decide"] = self.object.status == JoinRequest.Status.PENDING
+        return context
+
+
+def _decision_target(request, pk):
+    """The request to decide, found only among those the user may see (else 404)."""
+    _ensure_can_view_join_requests(request.user)
+    if not request.user.has_perm("libraries.change_joinrequest"):
+        raise PermissionDenied
+    return get_object_or_404(join_requests_for(request.user), pk=pk)
+
+
+@require_POST
+def approve_join_request_view(request, pk):
+    join_request = _decision_target(request, pk)
+    try:
+        decision = network.approve_join_request(request=join_request, by=request.user)
+    except network.JoinRequestError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            gettext("%(library)s has joined the network with code %(code)s; %(email)s is invited.")
+            % {
+                "library": decision.library.name,
+                "code": decision.library.code,
+                "email": join_request.contact_email,
+            },
+        )
+    return redirect("libraries_join_requests:index")
+
+
+@require_POST
+def reject_join_request_view(request, pk):
+    join_request = _decision_target(request, pk)
+    form = RejectJoinRequestForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, gettext("Give a reason: the school will read it."))
+        return redirect("libraries_join_requests:review", pk=join_request.pk)
+    try:
+        network.reject_join_request(
+            request=join_request, by=request.user, reason=form.cleaned_data["reason"]
+        )
+    except network.JoinRequestError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            gettext("The request of %(school)s was rejected; the contact has been told why.")
+            % {"school": join_request.school_name},
+        )
+    return redirect("libraries_join_requests:index")
+
+
+class JoinRequestMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm("libraries.view_joinrequest")
+
+
+class JoinRequestViewSet(ViewSet):
+    name = "libraries_join_requests"
+    url_prefix = "network/join-requests"
+    icon = "mail"
+    menu_label = _("Join requests")
+    menu_item_class = JoinRequestMenuItem
+
+    def get_urlpatterns(self):
+        forbid = forbid_instead_of_redirect
+        return [
+            path("", forbid(JoinRequestIndexView.as_view()), name="index"),
+            path("<int:pk>/", forbid(JoinRequestReviewView.as_view()), name="review"),
+            path("<int:pk>/approve/", forbid(approve_join_request_view), name="approve"),
+            path("<int:pk>/reject/", forbid(reject_join_request_view), name="reject"),
+        ]
+
+
+class NetworkViewSetGroup(ViewSetGroup):
+    menu_label = _("Library network")
+    menu_icon = "site"
+    menu_order = 200
+    items = (LibraryViewSet, MembershipViewSet, JoinRequestViewSet)
+
+
+@hooks.register("register_admin_viewset")
+def register_network_viewsets():
+    return NetworkViewSetGroup()

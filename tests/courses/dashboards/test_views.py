@@ -1,0 +1,324 @@
+"""Network dashboard: figures per library, scoping by role, filters, exports, query counts."""
+
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from courses.dashboards import reports
+from courses.models import Audience
+from libraries.models import Role
+from tests.courses.classes.factories import (
+    RIGHT,
+    add_students,
+    answer,
+    course_with_quizzes,
+    enrol_staff,
+    make_class,
+    network,
+    staff_at,
+    teacher_at,
+)
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english(client):
+    """Messages in English: the client by its language cookie, services by activation."""
+    from django.utils import translation
+
+    client.cookies["django_language"] = "en"
+    with translation.override("en"):
+        yield
+
+
+def build():
+    """THCSA (district HBT): 3 students on a course, one completes it; 2 staff on the
+    librarians' course, one completes it. THCSB (district DDA): 1 student enrolled, 1 staff
+    member completes the librarians' course."""
+    net = network()
+    course, (l1,) = course_with_quizzes("Em học thư viện số", lessons=1)
+    training, (t1,) = course_with_quizzes("Chuyển đổi số", lessons=1, audience=Audience.LIBRARIANS)
+    teacher = teacher_at(net.school)
+    class_group = make_class(net.school, teacher)
+    an, binh, cuc = add_students(class_group, teacher, "Nguyễn Văn An", "Trần Bình", "Lê Cúc")
+    from courses.classes import services as classes
+
+    classes.assign(class_group=class_group, course=course, by=teacher)
+    answer(an, l1, RIGHT)
+    admin = staff_at(net.school, Role.LIBRARY_ADMIN)
+    librarian = staff_at(net.school, Role.LIBRARIAN)
+    for person in (admin, librarian):
+        enrol_staff(person, training)
+    answer(admin, t1, RIGHT)
+    other_teacher = teacher_at(net.other_school)
+    other_class = make_class(net.other_school, other_teacher)
+    (dung,) = add_students(other_class, other_teacher, "Phạm Dũng")
+    classes.assign(class_group=other_class, course=course, by=other_teacher)
+    other_staff = staff_at(net.other_school, Role.LIBRARIAN)
+    enrol_staff(other_staff, training)
+    answer(other_staff, t1, RIGHT)
+    return net, course, training
+
+
+def figures(dashboard):
+    return {
+        row.code: (
+            row.staff_trained,
+            row.learners,
+            row.enrolments,
+            row.completions,
+            row.rate,
+            row.certificate_count,
+            row.last_activity is not None,
+        )
+        for row in dashboard.rows
+    }
+
+
+def test_network_figures_for_a_provincial_admin():
+    net, course, training = build()
+    province_admin = staff_at(net.province, Role.NETWORK_ADMIN)
+    dashboard = reports.network_dashboard(province_admin)
+    assert figures(dashboard) == {
+        "DDA": (0, 0, 0, 0, None, 0, False),
+        "HBT": (0, 0, 0, 0, None, 0, False),
+        "TVT": (0, 0, 0, 0, None, 0, False),
+        # 3 students + 2 staff enrolled; An and the admin completed (and got certificates).
+        "THCSA": (1, 5, 5, 2, 40, 2, True),
+        # Dũng + 1 staff enrolled; the staff member completed.
+        "THCSB": (1, 2, 2, 1, 50, 1, True),
+    }
+    assert dashboard.totals == {
+        "staff_trained": 2,
+        "learners": 7,
+        "enrolments": 7,
+        "completions": 3,
+        "certificates": 3,
+        "rate": 43,
+    }
+    assert {r.code: (r.district.code if r.district else None) for r in dashboard.rows} == {
+        "DDA": "DDA",
+        "HBT": "HBT",
+        "TVT": None,
+        "THCSA": "HBT",
+        "THCSB": "DDA",
+    }
+
+
+def test_filters_and_sorting():
+    net, course, training = build()
+    province_admin = staff_at(net.province, Role.NETWORK_ADMIN)
+    by_district = reports.network_dashboard(province_admin, district=net.other_district)
+    assert [r.code for r in by_district.rows] == ["DDA", "THCSB"]
+    by_course = reports.network_dashboard(province_admin, course=course)
+    assert figures(by_course)["THCSA"] == (0, 3, 3, 1, 33, 1, True)
+    assert figures(by_course)["THCSB"] == (0, 1, 1, 0, 0, 0, False)
+    by_training = reports.network_dashboard(province_admin, course=training)
+    assert figures(by_training)["THCSA"][:2] == (1, 2)
+    ordered = reports.network_dashboard(province_admin, order="completion_rate")
+    assert [r.code for r in ordered.rows][:2] == ["THCSB", "THCSA"]
+    ordered = reports.network_dashboard(province_admin, order="learners")
+    assert [r.code for r in ordered.rows][:2] == ["THCSA", "THCSB"]
+
+
+def test_district_admin_sees_only_their_district_and_no_names(client):
+    net, course, training = build()
+    district_admin = staff_at(net.district, Role.LIBRARY_ADMIN)
+    assert [r.code for r in reports.network_dashboard(district_admin).rows] == ["HBT", "THCSA"]
+    client.force_login(district_admin)
+    response = client.get(reverse("courses:network_dashboard"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Trường THCS A" in html and "Trường THCS B" not in html
+    for name in ("Nguyễn Văn An", "Trần Bình", "Lê Cúc", "Phạm Dũng"):
+        assert name not in html
+    # A district from elsewhere in the filter is ignored (not in their reach).
+    html = client.get(
+        reverse("courses:network_dashboard"), {"district": net.other_district.pk}
+    ).content.decode()
+    assert "Trường THCS B" not in html
+    export = client.get(reverse("courses:network_export", args=["csv"]))
+    text = export.content.decode("utf-8-sig")
+    assert "THCSA" in text and "THCSB" not in text and "Nguyễn Văn An" not in text
+    assert client.get(reverse("courses:library_dashboard", args=["THCSB"])).status_code == 403
+
+
+def test_network_dashboard_refuses_teachers_students_and_librarians(client):
+    net, course, training = build()
+    for user in (
+        teacher_at(net.school),
+        staff_at(net.school, Role.LIBRARIAN),
+        UserFactory(),
+    ):
+        client.force_login(user)
+        assert client.get(reverse("courses:network_dashboard")).status_code == 403
+        assert client.get(reverse("courses:network_export", args=["xlsx"])).status_code == 403
+    client.logout()
+    assert client.get(reverse("courses:network_dashboard")).status_code == 302
+
+
+def test_network_exports_contents(client):
+    net, course, training = build()
+    client.force_login(staff_at(net.province, Role.NETWORK_ADMIN))
+    response = client.get(reverse("courses:network_export", args=["csv"]), {"order": "learners"})
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0] == [
+        "Code",
+        "Library",
+        "District",
+        "Staff trained",
+        "Learners enrolled",
+        "Enrolments",
+        "Completions",
+        "Completion rate %",
+        "Certificates",
+        "Last activity",
+    ]
+    assert rows[1][:9] == [
+        "THCSA",
+        "Trường THCS A",
+        "Thư viện huyện Hòa Bình",
+        "1",
+        "5",
+        "5",
+        "2",
+        "40",
+        "2",
+    ]
+    assert rows[2][:9] == [
+        "THCSB",
+        "Trường THCS B",
+        "Thư viện huyện Đa Đa",
+        "1",
+        "2",
+        "2",
+        "1",
+        "50",
+        "1",
+    ]
+    assert len(rows) == 6
+    response = client.get(
+        reverse("courses:network_export", args=["xlsx"]), {"district": net.district.pk}
+    )
+    sheet = load_workbook(io.BytesIO(response.content), read_only=True).worksheets[0]
+    values = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert [v[0] for v in values] == ["Code", "HBT", "THCSA"]
+    assert values[2][3:9] == [1, 5, 5, 2, 40, 2]
+    assert client.get(reverse("courses:network_export", args=["json"])).status_code == 404
+
+
+def test_network_dashboard_has_a_fixed_number_of_queries(client, django_assert_num_queries):
+    net, course, training = build()
+    client.force_login(staff_at(net.province, Role.NETWORK_ADMIN))
+    url = reverse("courses:network_dashboard")
+    client.get(url)
+    with django_assert_num_queries(15):
+        assert client.get(url, {"order": "completions"}).status_code == 200
+    # More libraries, learners and completions: the same number of queries.
+    from tests.factories import LibraryFactory
+
+    for n in range(3):
+        school = LibraryFactory(code=f"THX{n}", parent=net.other_district)
+        teacher = teacher_at(school)
+        students = add_students(make_class(school, teacher), teacher, "A B", "C D")
+        for student in students:
+            enrol_staff(student, course, by=teacher)
+    with django_assert_num_queries(15):
+        assert client.get(url, {"order": "completions"}).status_code == 200
+    with django_assert_num_queries(10):
+        client.get(reverse("courses:network_export", args=["csv"]))
+
+
+def test_running_totals_match_a_rebuild_from_the_enrolments():
+    from courses.models import LibraryTrainingFigures
+    from courses.training.figures import rebuild
+
+    build()
+
+    def snapshot():
+        return sorted(
+            LibraryTrainingFigures.objects.values_list(
+                "library__code", "course__title", "learners", "enrolments", "completions"
+            ),
+            key=str,
+        )
+
+    kept = snapshot()
+    assert ("THCSA", None, 5, 5, 2) in kept
+    assert ("THCSA", "Em học thư viện số", 3, 3, 1) in kept
+    assert rebuild() == len(kept)
+    assert snapshot() == kept
+
+
+def run_in_threads(targets):
+    import threading
+
+    from django.db import close_old_connections
+
+    barrier = threading.Barrier(len(targets))
+    results, errors = [], []
+
+    def worker(target):
+        try:
+            barrier.wait()
+            results.append(target())
+        except Exception as exc:  # noqa: BLE001 - reported by the caller
+            errors.append(exc)
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, errors
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_running_totals_under_concurrent_enrolments():
+    from courses.models import LibraryTrainingFigures
+    from courses.training.progress import enrol
+
+    net = network()
+    teacher = teacher_at(net.school)
+    students = add_students(
+        make_class(net.school, teacher), teacher, *[f"Em {n}" for n in range(8)]
+    )
+    course, _lessons = course_with_quizzes("Song song", lessons=1)
+    results, errors = run_in_threads(
+        [lambda s=s: enrol(user=s, course=course, by=teacher).pk for s in students]
+    )
+    assert errors == [] and len(set(results)) == 8
+    rows = {
+        f.course_id: (f.learners, f.enrolments, f.completions)
+        for f in LibraryTrainingFigures.objects.filter(library=net.school)
+    }
+    assert rows == {course.pk: (8, 8, 0), None: (8, 8, 0)}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_student_lands_in_one_open_class_under_concurrency():
+    from courses.classes import services as classes
+    from courses.models import ClassMembership
+
+    net = network()
+    teacher = teacher_at(net.school)
+    groups = [make_class(net.school, teacher, f"6{letter}") for letter in "ABCD"]
+    student = UserFactory()
+    results, errors = run_in_threads(
+        [
+            lambda g=g: classes.add_existing_student(class_group=g, student=student, by=teacher)
+            for g in groups
+        ]
+    )
+    assert len(results) == 1 and len(errors) == 3
+    assert {type(e) for e in errors} == {classes.ClassError}
+    assert ClassMembership.objects.filter(student=student, left_at=None).count() == 1

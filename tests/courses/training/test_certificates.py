@@ -1,0 +1,220 @@
+import base64
+import re
+import threading
+import zlib
+
+import pytest
+import segno
+from django.db import close_old_connections
+from django.urls import reverse
+from django.utils import timezone
+
+from courses.models import Certificate, Enrollment
+from courses.training.certificates import CertificateError, certificate_pdf, issue_certificate
+from courses.training.progress import enrol, mark_viewed
+from libraries.models import Role
+from tests.courses.training.factories import make_course, make_lesson
+from tests.factories import LibraryFactory, MembershipFactory, UserFactory
+
+NAME = "Nguyễn Thị Ánh Tuyết"
+COURSE = "Chuyển đổi sang thư viện điện tử"
+
+
+def completed_course(user, title=COURSE):
+    course = make_course(title=title, certificate_enabled=False)
+    lesson = make_lesson(course)
+    enrol(user=user, course=course)
+    mark_viewed(user=user, lesson=lesson)
+    return course
+
+
+@pytest.fixture
+def certified(db):
+    membership = MembershipFactory(role=Role.LIBRARIAN, user__display_name=NAME)
+    user = membership.user
+    course = completed_course(user)
+    return issue_certificate(user=user, course=course)
+
+
+def pdf_streams(pdf: bytes) -> list[bytes]:
+    out = []
+    for match in re.finditer(rb"stream\r?\n(.*?)\r?\n?endstream", pdf, re.S):
+        data = match.group(1).strip()
+        if data.endswith(b"~>"):  # ASCII85 over Flate (reportlab's page content)
+            data = base64.a85decode(data[:-2])
+        try:
+            out.append(zlib.decompress(data))
+        except zlib.error:
+            out.append(data)
+    return out
+
+
+def mapped_characters(pdf: bytes) -> set[str]:
+    """Characters the embedded fonts' ToUnicode maps say the PDF draws."""
+    chars = set()
+    for stream in pdf_streams(pdf):
+        if b"begincmap" in stream:
+            for hexcode in re.findall(rb"<[0-9A-Fa-f]+> <([0-9A-Fa-f]{4,})>", stream):
+                chars.add(chr(int(hexcode, 16)))
+    return chars
+
+
+@pytest.mark.django_db
+def test_certificate_is_issued_once(certified):
+    again = issue_certificate(user=certified.user, course=certified.course)
+    assert again.pk == certified.pk
+    assert Certificate.objects.count() == 1
+    assert certified.learner_name == NAME
+    assert certified.course_title == COURSE
+    assert certified.library_name == certified.library.name
+    assert re.fullmatch(r"[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}", certified.code)
+
+
+@pytest.mark.django_db
+def test_no_certificate_before_completion():
+    user = UserFactory()
+    course = make_course()
+    make_lesson(course)
+    enrol(user=user, course=course)
+    with pytest.raises(CertificateError):
+        issue_certificate(user=user, course=course)
+    assert not Certificate.objects.exists()
+
+
+@pytest.mark.django_db
+def test_pdf_is_a4_landscape_with_embedded_vietnamese_font(certified):
+    pdf = certificate_pdf(certified, verify_url="https://example.org/certificates/verify/X/")
+    assert pdf.startswith(b"%PDF-")
+    assert re.search(rb"/MediaBox \[\s*0 0 841\.889\d* 595\.275\d*\s*\]", pdf)
+    assert b"/FontFile2" in pdf  # TrueType embedded
+    assert b"DejaVuSans" in pdf
+    assert b"/Helvetica" not in pdf
+    drawn = mapped_characters(pdf)
+    for text in (NAME, COURSE, certified.code):
+        missing = {ch for ch in text if ch != " "} - drawn
+        assert not missing, f"glyphs missing for {missing}"
+
+
+@pytest.mark.django_db
+def test_owner_downloads_the_pdf(client, certified):
+    client.force_login(certified.user)
+    response = client.get(reverse("courses:certificate_download", args=[certified.code]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    assert f"certificate-{certified.code}.pdf" in response["Content-Disposition"]
+
+
+@pytest.mark.django_db
+def test_download_is_limited_to_owner_and_staff_in_reach(client, certified):
+    url = reverse("courses:certificate_download", args=[certified.code])
+    assert client.get(url).status_code == 302  # to login
+    client.force_login(UserFactory())
+    assert client.get(url).status_code == 403
+    staff_elsewhere = MembershipFactory(role=Role.LIBRARIAN, library=LibraryFactory())
+    client.force_login(staff_elsewhere.user)
+    assert client.get(url).status_code == 403
+    parent = LibraryFactory()
+    certified.library.parent = parent
+    certified.library.save()
+    staff_above = MembershipFactory(role=Role.LIBRARY_ADMIN, library=parent)
+    client.force_login(staff_above.user)
+    assert client.get(url).status_code == 200
+    student_same_library = MembershipFactory(role=Role.STUDENT, library=certified.library)
+    client.force_login(student_same_library.user)
+    assert client.get(url).status_code == 403
+
+
+@pytest.mark.django_db
+def test_verification_page_shows_only_name_and_course(client, certified):
+    certified.user.email = "tuyet@example.org"
+    certified.user.save()
+    response = client.get(reverse("courses:certificate_verify", args=[certified.code]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'class="message success"' in html
+    assert NAME in html and COURSE in html
+    assert certified.user.username not in html
+    assert "tuyet@example.org" not in html
+    assert certified.library_name not in html
+
+
+@pytest.mark.django_db
+def test_verification_accepts_lowercase_code(client, certified):
+    url = reverse("courses:certificate_verify", args=[certified.code.lower()])
+    assert client.get(url).status_code == 200
+    lookup = client.get(reverse("courses:certificate_lookup"), {"code": f" {certified.code} "})
+    assert lookup["Location"] == reverse("courses:certificate_verify", args=[certified.code])
+
+
+@pytest.mark.django_db
+def test_unknown_code_is_not_genuine(client, certified):
+    response = client.get(reverse("courses:certificate_verify", args=["AAAA-BBBB-CCCC"]))
+    html = response.content.decode()
+    assert response.status_code == 404
+    assert 'class="message error"' in html
+    assert NAME not in html
+
+
+@pytest.mark.django_db
+def test_revoked_certificate_is_not_genuine(client, certified):
+    certified.revoked_at = timezone.now()
+    certified.save()
+    html = client.get(reverse("courses:certificate_verify", args=[certified.code])).content
+    assert b'class="message error"' in html
+    assert NAME.encode() not in html
+
+
+@pytest.mark.django_db
+def test_pdf_carries_the_verification_address_and_its_qr_code(client, certified):
+    client.force_login(certified.user)
+    pdf = client.get(reverse("courses:certificate_download", args=[certified.code])).content
+    verify_url = f"http://testserver/certificates/verify/{certified.code}/"
+    content = b"".join(stream for stream in pdf_streams(pdf) if b" Tf" in stream)
+    assert verify_url.encode() in content  # ASCII is drawn through the first font subset
+    dark_modules = sum(sum(row) for row in segno.make(verify_url, error="m").matrix)
+    assert len(re.findall(rb" re f\b", content)) == dark_modules
+
+
+def run_in_threads(count, target):
+    barrier = threading.Barrier(count)
+    results, errors = [], []
+
+    def worker():
+        try:
+            barrier.wait()
+            results.append(target())
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=worker) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, errors
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_certificate_issued_once_under_concurrency():
+    user = UserFactory(display_name=NAME)
+    course = completed_course(user)
+    results, errors = run_in_threads(8, lambda: issue_certificate(user=user, course=course).code)
+    assert errors == []
+    assert len(results) == 8 and len(set(results)) == 1
+    assert Certificate.objects.filter(user=user, course=course).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_enrolment_unique_under_concurrency():
+    user = UserFactory()
+    course = make_course()
+    make_lesson(course)
+    results, errors = run_in_threads(8, lambda: enrol(user=user, course=course).pk)
+    assert errors == []
+    assert len(set(results)) == 1
+    assert Enrollment.objects.filter(user=user, course=course).count() == 1

@@ -1,0 +1,58 @@
+import re
+
+import pytest
+from django.urls import reverse
+
+from libraries.catalog.labels import LAYOUTS, render_labels
+from libraries.models import Role
+from tests.factories import LibraryFactory, MembershipFactory
+from tests.libraries.catalog.factories import ItemFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def pages(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type /Page\b", pdf))
+
+
+def test_layout_sizes_match_the_sheets():
+    sizes = {key: tuple(round(v / 72 * 25.4, 1) for v in layout.size())
+             for key, layout in LAYOUTS.items()}  # fmt: skip
+    assert sizes == {"3x8": (70.0, 37.0), "2x7": (99.1, 38.1), "4x10": (48.5, 25.4)}
+
+
+@pytest.mark.parametrize(("layout", "count", "start", "expected"),
+                         [("3x8", 24, 1, 1), ("3x8", 25, 1, 2), ("3x8", 5, 21, 2),
+                          ("2x7", 14, 1, 1), ("4x10", 41, 1, 2)])  # fmt: skip
+def test_labels_fill_sheets_in_order(layout, count, start, expected):
+    library = LibraryFactory(code="THE")
+    items = [ItemFactory(library=library, barcode=f"THE{n:07d}") for n in range(count)]
+    pdf = render_labels(items, layout=layout, start_at=start)
+    assert pdf.startswith(b"%PDF") and pages(pdf) == expected
+
+
+def test_label_view_prints_only_items_the_user_reaches(client):
+    mine, other = LibraryFactory(code="THE"), LibraryFactory(code="THF")
+    a = ItemFactory(library=mine, barcode="THE0000001", call_number="895.922 N")
+    ItemFactory(library=other, barcode="THF0000001")
+    client.force_login(MembershipFactory(library=mine, role=Role.LIBRARIAN).user)
+    url = reverse("catalog_labels:print")
+    assert client.get(url, {"item": [a.pk]}).context["form"].initial["barcodes"] == "THE0000001"
+    response = client.post(
+        url, {"barcodes": "the0000001\nTHE0000001", "layout": "3x8", "start_at": 1}
+    )
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert pages(response.content) == 1
+    response = client.post(
+        url, {"barcodes": "THE0000001\nTHF0000001", "layout": "3x8", "start_at": 1}
+    )
+    assert response.status_code == 200
+    assert "THF0000001" in str(response.context["form"].errors["barcodes"])
+
+
+def test_items_listing_links_to_label_printing(client):
+    library = LibraryFactory(code="THE")
+    item = ItemFactory(library=library, barcode="THE0000009")
+    client.force_login(MembershipFactory(library=library, role=Role.LIBRARIAN).user)
+    html = client.get(reverse("catalog_items:index")).content.decode()
+    assert f"{reverse('catalog_labels:print')}?item={item.pk}" in html
