@@ -1,14 +1,9 @@
-from django.urls import path
+"""The library app's pages, one list per capability, under the `libraries` namespace."""
 
-from libraries.catalog.urls import urlpatterns as catalog_urlpatterns
-from libraries.circulation.urls import urlpatterns as circulation_urlpatterns
-from libraries.network import views
+from libraries.catalog.urls import urlpatterns as catalog
+from libraries.circulation.urls import urlpatterns as circulation
+from libraries.network.urls import urlpatterns as network
+from libraries.stocktake.urls import urlpatterns as stocktake
 
 app_name = "libraries"
-urlpatterns = [
-    path("tham-gia/", views.join, name="join"),
-    path("tham-gia/da-gui/", views.join_done, name="join_done"),
-    path("thu-vien/<str:code>/", views.library_detail, name="library_detail"),
-]
-urlpatterns += catalog_urlpatterns
-urlpatterns += circulation_urlpatterns
+urlpatterns = [*network, *catalog, *circulation, *stocktake]

@@ -1,13 +1,13 @@
-"""Teacher pages (/teach/): classes, students, login cards, assignments and class reports,
-and the students' "My assignments". Thin: rules live in courses/classes.py, figures in
-courses/reports.py, access in courses/classes_access.py."""
+"""Teacher pages (/teach/): classes, students, login cards and assignments, and the students'
+"My assignments". Thin: rules live in courses/classes/services.py, access in
+courses/classes/access.py; class reports are pages of courses/dashboards/."""
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
@@ -24,15 +24,13 @@ from courses.classes.access import (
 )
 from courses.classes.forms import AddStudentsForm, AssignForm, CreateClassForm, MoveStudentForm
 from courses.classes.login_cards import login_cards_pdf
-from courses.dashboards import reports
-from courses.dashboards.exports import class_report_table, to_csv, to_xlsx
-from courses.models import ClassGroup
+from courses.models import Assignment, ClassGroup
 
 CARDS_SESSION_KEY = "kb_login_cards_%s"
 CARDS_KEEP = 50
 
 
-def _class_or_404(request, pk, manage=False) -> ClassGroup:
+def class_or_404(request, pk, manage=False) -> ClassGroup:
     class_group = get_object_or_404(ClassGroup.objects.select_related("library"), pk=pk)
     allowed = (can_manage_class if manage else can_view_class)(request.user, class_group)
     if not allowed:
@@ -89,9 +87,9 @@ def teacher_home(request):
 
 @login_required
 def class_detail(request, pk):
-    class_group = _class_or_404(request, pk)
+    class_group = class_or_404(request, pk)
     manage = can_manage_class(request.user, class_group)
-    students = reports.class_students(class_group)
+    students = class_group.students()
     assign_form = AssignForm(class_group=class_group, students=students)
     if request.method == "POST":
         if not manage:
@@ -130,7 +128,7 @@ def class_detail(request, pk):
 
 @login_required
 def add_students(request, pk):
-    class_group = _class_or_404(request, pk, manage=True)
+    class_group = class_or_404(request, pk, manage=True)
     if class_group.is_archived:
         messages.error(request, _("This class is archived."))
         return redirect("courses:class_detail", pk=pk)
@@ -163,7 +161,7 @@ def add_students(request, pk):
 @login_required
 @require_POST
 def reset_password(request, pk, student_id):
-    class_group = _class_or_404(request, pk, manage=True)
+    class_group = class_or_404(request, pk, manage=True)
     student = get_object_or_404(get_user_model(), pk=student_id)
     try:
         password = services.reset_password(class_group=class_group, student=student)
@@ -186,7 +184,7 @@ def reset_password(request, pk, student_id):
 @login_required
 @require_POST
 def move_student(request, pk, student_id):
-    class_group = _class_or_404(request, pk, manage=True)
+    class_group = class_or_404(request, pk, manage=True)
     student = get_object_or_404(get_user_model(), pk=student_id)
     form = MoveStudentForm(request.POST, class_group=class_group)
     if not form.is_valid():
@@ -209,7 +207,7 @@ def move_student(request, pk, student_id):
 @login_required
 @require_POST
 def archive_class(request, pk):
-    class_group = _class_or_404(request, pk, manage=True)
+    class_group = class_or_404(request, pk, manage=True)
     services.archive_class(class_group=class_group)
     messages.success(request, _("The class is archived. Its report stays available."))
     return redirect("courses:class_detail", pk=pk)
@@ -219,10 +217,10 @@ def archive_class(request, pk):
 def login_cards(request, pk):
     """GET: cards for the passwords issued in this session. POST: new passwords for the
     whole class, then their cards."""
-    class_group = _class_or_404(request, pk, manage=True)
+    class_group = class_or_404(request, pk, manage=True)
     if request.method == "POST":
         credentials = []
-        for student in reports.class_students(class_group):
+        for student in class_group.students():
             password = services.reset_password(class_group=class_group, student=student)
             credentials.append(
                 (student.display_name or student.username, student.username, password)
@@ -240,50 +238,12 @@ def login_cards(request, pk):
 
 
 @login_required
-def class_report(request, pk):
-    class_group = _class_or_404(request, pk)
-    report = reports.class_report(class_group)
-    return render(
-        request,
-        "courses/teach/class_report.html",
-        {"class_group": class_group, "report": report, "today": timezone.localdate()},
-    )
-
-
-@login_required
-def class_report_export(request, pk, fmt):
-    class_group = _class_or_404(request, pk)
-    header, rows = class_report_table(reports.class_report(class_group))
-    name = f"class-report-{slugify(class_group.name) or class_group.pk}"
-    if fmt == "csv":
-        response = HttpResponse(to_csv(header, rows), content_type="text/csv; charset=utf-8")
-    elif fmt == "xlsx":
-        response = HttpResponse(
-            to_xlsx(header, rows, class_group.name),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    else:
-        raise Http404
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return response
-
-
-@login_required
-def student_detail(request, pk, student_id):
-    class_group = _class_or_404(request, pk)
-    student = get_object_or_404(reports.class_students(class_group), pk=student_id)
-    context = {"class_group": class_group, "student": student}
-    context.update(reports.student_detail(class_group, student))
-    return render(request, "courses/teach/student_detail.html", context)
-
-
-@login_required
 def my_assignments(request):
     return render(
         request,
         "courses/teach/my_assignments.html",
         {
-            "assignments": reports.assignments_for_student(request.user),
+            "assignments": Assignment.objects.open_for_student(request.user),
             "today": timezone.localdate(),
         },
     )

@@ -10,8 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.contrib.auth import get_user_model
-from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, Subquery, Value
+from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
@@ -102,17 +101,6 @@ class ClassReport:
     wrong_questions: list[WrongQuestion]
 
 
-def class_students(class_group: ClassGroup):
-    """The class's students: open memberships, or for an archived class those who were in it
-    when it was archived."""
-    condition = Q(class_memberships__class_group=class_group)
-    if class_group.is_archived:
-        condition &= Q(class_memberships__left_at=class_group.archived_at)
-    else:
-        condition &= Q(class_memberships__left_at__isnull=True)
-    return get_user_model().objects.filter(condition).order_by("display_name", "username")
-
-
 def class_report(class_group: ClassGroup, today: date | None = None) -> ClassReport:
     """Student x lesson matrix of the assigned work, overdue work and most-missed questions.
 
@@ -120,7 +108,7 @@ def class_report(class_group: ClassGroup, today: date | None = None) -> ClassRep
     time spent, wrong answers, question labels.
     """
     today = today or timezone.localdate()
-    students = list(class_students(class_group).only("pk", "username", "display_name"))
+    students = list(class_group.students().only("pk", "username", "display_name"))
     student_ids = [s.pk for s in students]
     assignments = list(
         class_group.assignments.select_related("course", "lesson").prefetch_related("students")
@@ -531,29 +519,3 @@ def network_dashboard(user, district=None, course=None, order="name") -> Network
 
 
 # --- a student's own work ------------------------------------------------------------------
-
-
-def assignments_for_student(user):
-    """Open assignments of the learner's current classes, with their progress (one query)."""
-    enrollment = Enrollment.objects.filter(user=user, course=OuterRef("course"))
-    lesson_done = LessonProgress.objects.filter(
-        user=user, lesson=OuterRef("lesson"), completed_at__isnull=False
-    )
-    return (
-        Assignment.objects.filter(
-            class_group__memberships__student=user,
-            class_group__memberships__left_at__isnull=True,
-            class_group__archived_at__isnull=True,
-            course__live=True,
-        )
-        .filter(Q(students__isnull=True) | Q(students=user))
-        .distinct()
-        .select_related("course", "lesson", "class_group")
-        .annotate(
-            lessons_completed=Subquery(enrollment.values("lessons_completed")[:1]),
-            lessons_total=Subquery(enrollment.values("lessons_total")[:1]),
-            course_completed_at=Subquery(enrollment.values("completed_at")[:1]),
-            lesson_completed_at=Subquery(lesson_done.values("completed_at")[:1]),
-        )
-        .order_by(F("due_date").asc(nulls_last=True), "created_at")
-    )

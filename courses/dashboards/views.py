@@ -1,10 +1,13 @@
-"""Library and network dashboards. Above a school only counts are shown, never names."""
+"""Class reports, library and network dashboards. Above a school only counts are shown, never
+names."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from courses.classes.access import (
@@ -12,9 +15,10 @@ from courses.classes.access import (
     may_see_student_names,
     network_libraries,
 )
+from courses.classes.views import class_or_404
 from courses.dashboards import reports
 from courses.dashboards.charts import bar_chart, line_chart
-from courses.dashboards.exports import network_table, to_csv, to_xlsx
+from courses.dashboards.exports import class_report_table, network_table, to_csv, to_xlsx
 from courses.models import CoursePage
 from libraries.models import Library
 
@@ -101,3 +105,41 @@ def network_export(request, fmt):
         raise Http404
     response["Content-Disposition"] = f'attachment; filename="network-dashboard.{fmt}"'
     return response
+
+
+@login_required
+def class_report(request, pk):
+    class_group = class_or_404(request, pk)
+    report = reports.class_report(class_group)
+    return render(
+        request,
+        "courses/teach/class_report.html",
+        {"class_group": class_group, "report": report, "today": timezone.localdate()},
+    )
+
+
+@login_required
+def class_report_export(request, pk, fmt):
+    class_group = class_or_404(request, pk)
+    header, rows = class_report_table(reports.class_report(class_group))
+    name = f"class-report-{slugify(class_group.name) or class_group.pk}"
+    if fmt == "csv":
+        response = HttpResponse(to_csv(header, rows), content_type="text/csv; charset=utf-8")
+    elif fmt == "xlsx":
+        response = HttpResponse(
+            to_xlsx(header, rows, class_group.name),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        raise Http404
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+@login_required
+def student_detail(request, pk, student_id):
+    class_group = class_or_404(request, pk)
+    student = get_object_or_404(class_group.students(), pk=student_id)
+    context = {"class_group": class_group, "student": student}
+    context.update(reports.student_detail(class_group, student))
+    return render(request, "courses/teach/student_detail.html", context)

@@ -1,12 +1,15 @@
 """Teacher classes at a school library, their students, and the work assigned to them.
 
-Rules and writes live in courses/classes.py; who may see what in courses/classes_access.py.
+Rules and writes live in courses/classes/services.py; who may see what in
+courses/classes/access.py.
 """
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
+
+from .progress import Enrollment, LessonProgress
 
 
 class ClassGroupQuerySet(models.QuerySet):
@@ -55,6 +58,17 @@ class ClassGroup(models.Model):
     def is_archived(self) -> bool:
         return self.archived_at is not None
 
+    def students(self):
+        """The class's students: open memberships, or for an archived class those who were in
+        it when it was archived."""
+        condition = Q(class_memberships__class_group=self)
+        if self.is_archived:
+            condition &= Q(class_memberships__left_at=self.archived_at)
+        else:
+            condition &= Q(class_memberships__left_at__isnull=True)
+        users = self.teachers.model.objects
+        return users.filter(condition).order_by("display_name", "username")
+
 
 class ClassMembership(models.Model):
     """A student in a class. Leaving (moved, archived) closes the row; it is never deleted."""
@@ -98,6 +112,33 @@ class ClassMembership(models.Model):
         super().save(*args, **kwargs)
 
 
+class AssignmentQuerySet(models.QuerySet):
+    def open_for_student(self, user):
+        """Open assignments of the learner's current classes, with their progress (one query)."""
+        enrollment = Enrollment.objects.filter(user=user, course=OuterRef("course"))
+        lesson_done = LessonProgress.objects.filter(
+            user=user, lesson=OuterRef("lesson"), completed_at__isnull=False
+        )
+        return (
+            self.filter(
+                class_group__memberships__student=user,
+                class_group__memberships__left_at__isnull=True,
+                class_group__archived_at__isnull=True,
+                course__live=True,
+            )
+            .filter(Q(students__isnull=True) | Q(students=user))
+            .distinct()
+            .select_related("course", "lesson", "class_group")
+            .annotate(
+                lessons_completed=Subquery(enrollment.values("lessons_completed")[:1]),
+                lessons_total=Subquery(enrollment.values("lessons_total")[:1]),
+                course_completed_at=Subquery(enrollment.values("completed_at")[:1]),
+                lesson_completed_at=Subquery(lesson_done.values("completed_at")[:1]),
+            )
+            .order_by(F("due_date").asc(nulls_last=True), "created_at")
+        )
+
+
 class Assignment(models.Model):
     """A course, or one lesson of it, given to a class or to chosen students of it."""
 
@@ -137,6 +178,8 @@ class Assignment(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("assigned at"), auto_now_add=True)
+
+    objects = AssignmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("assignment")

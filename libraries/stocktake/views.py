@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from libraries.access import libraries_visible_to, library_filter
-from libraries.circulation.forms import BarcodeFileForm, StocktakeForm
 from libraries.models import Stocktake
 from libraries.stocktake import services as inventory
+from libraries.stocktake.forms import BarcodeFileForm, StocktakeForm
 from libraries.stocktake.services import StocktakeError
 
 MAX_BATCH = 500

@@ -1,0 +1,29 @@
+from django.urls import path
+
+from courses.training import views
+
+urlpatterns = [
+    path("courses/<int:course_id>/enrol/", views.enrol_view, name="enrol"),
+    path(
+        "courses/lessons/<int:lesson_id>/quiz/<str:block_id>/",
+        views.submit_quiz_view,
+        name="submit_quiz",
+    ),
+    path(
+        "courses/activity/<int:lesson_id>/<str:block_id>",
+        views.activity_view,
+        name="activity",
+    ),
+    path("my/learning/", views.my_learning, name="my_learning"),
+    path("certificates/verify/", views.certificate_lookup, name="certificate_lookup"),
+    path(
+        "certificates/verify/<str:code>/",
+        views.certificate_verify,
+        name="certificate_verify",
+    ),
+    path(
+        "certificates/<str:code>.pdf",
+        views.certificate_download,
+        name="certificate_download",
+    ),
+]
