@@ -1,31 +1,30 @@
 """Generate a network-sized catalog on PostgreSQL quickly (COPY), for the search benchmark.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/kb_bench \
+    [DATABASE_URL=postgres://postgres@127.0.0.1:5432/kb_bench] \
       .venv/bin/python bench/catalog_data.py --records 300000 --items 1000000 --libraries 200
 
-Run `manage.py migrate` on that database first. Existing catalog rows are deleted.
+Creates and migrates the database if needed. Existing catalog rows there are deleted.
 """
 
 import argparse
-import os
 import random
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "training_site.settings.dev")
-os.environ.setdefault("DEBUG", "0")  # as in production: no query log, no template debug
 
-import django  # noqa: E402
+from bench.harness import LOCAL_POSTGRES, database_label, own_database, setup_django  # noqa: E402
 
-django.setup()
+setup_django(
+    own_database(LOCAL_POSTGRES + "kb_bench", postgres_only=True),  # COPY is PostgreSQL's
+    settings="training_site.settings.dev",
+)
 
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench.vietnamese_words import PUBLISHERS, SUBJECTS, person, title  # noqa: E402
-from libraries.catalog.search import refresh_search_text  # noqa: E402
 from libraries.models import BarcodeSequence, Item, Library, Record  # noqa: E402
 
 STATUSES = ["available"] * 14 + ["on_loan"] * 4 + ["in_process", "damaged", "missing", "lost"]
@@ -103,7 +102,7 @@ def copy_records(n: int, rng: random.Random) -> list[int]:
                 probe.isbn = isbn13(i) if rng.random() < 0.7 else ""
                 probe.subjects = "\n".join(rng.sample(SUBJECTS, rng.randint(1, 3)))
                 probe.summary = ""
-                refresh_search_text(probe)
+                probe.refresh_search_text()
                 copy.write_row(
                     (
                         probe.title,
@@ -185,8 +184,7 @@ def main():
     parser.add_argument("--libraries", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    if connection.vendor != "postgresql":
-        sys.exit("Use PostgreSQL (DATABASE_URL=postgres://...): this generator uses COPY.")
+    print(f"database: {database_label()}")
     rng = random.Random(args.seed)
     started = time.perf_counter()
     libraries = make_libraries(args.libraries)

@@ -1,29 +1,32 @@
 """Union catalog search latency: p50/p95 server time of the /catalog/ view over a query mix.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/kb_bench \
+    [DATABASE_URL=postgres://postgres@127.0.0.1:5432/kb_bench] \
       .venv/bin/python bench/catalog_search.py --rounds 5
 
-Each request runs the real view (search, count, page of 20, holdings aggregate, template),
-called in-process with a RequestFactory, so the figure is server time without the network.
+Fill the database with bench/catalog_data.py first (same default database). Each request
+runs the real view (search, count, page of 20, holdings aggregate, template), called
+in-process with a RequestFactory, so the figure is server time without the network.
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "training_site.settings.dev")
-os.environ.setdefault("DEBUG", "0")  # as in production: no query log, no template debug
 
-import django  # noqa: E402
+from bench.harness import (  # noqa: E402
+    LOCAL_POSTGRES,
+    database_label,
+    own_database,
+    p95,
+    setup_django,
+)
 
-django.setup()
+setup_django(own_database(LOCAL_POSTGRES + "kb_bench"), settings="training_site.settings.dev")
 
 from django.contrib.auth.models import AnonymousUser  # noqa: E402
-from django.db import connection  # noqa: E402
 from django.test import RequestFactory  # noqa: E402
 
 from libraries.catalog.views import catalog_search  # noqa: E402
@@ -71,7 +74,7 @@ def main():
     args = parser.parse_args()
     factory = RequestFactory()
     print(
-        f"database: {connection.vendor}; records {Record.objects.count():,}, items "
+        f"database: {database_label()}; records {Record.objects.count():,}, items "
         f"{Item.objects.count():,}, libraries {Library.objects.count()}"
     )
     for params in QUERIES:  # warm the caches once
@@ -89,11 +92,11 @@ def main():
             assert response.status_code == 200
             timings.append(elapsed)
             per_query.setdefault(str(params), []).append(elapsed)
-    timings.sort()
-    p50 = statistics.median(timings)
-    p95 = timings[int(len(timings) * 0.95) - 1]
     print(f"requests: {len(timings)} ({len(QUERIES)} queries x {args.rounds} rounds)")
-    print(f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {timings[-1]:.1f} ms")
+    print(
+        f"p50 {statistics.median(timings):.1f} ms, p95 {p95(timings):.1f} ms, "
+        f"max {max(timings):.1f} ms"
+    )
     slowest = sorted(per_query.items(), key=lambda kv: -statistics.median(kv[1]))[:5]
     for query, values in slowest:
         print(f"  slowest: {query} median {statistics.median(values):.1f} ms")

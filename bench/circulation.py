@@ -11,7 +11,6 @@ and for one reader who already has 50 loans. Prints figures; asserts nothing.
 """
 
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -19,31 +18,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "training_site.settings.test")
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/kb_bench_circ"
+
+from bench.harness import LOCAL_POSTGRES, own_database, p95, setup_django  # noqa: E402
+
+DEFAULT_URL = LOCAL_POSTGRES + "kb_bench_circ"
 
 LIBRARIES = 200
 PREFIX = "BX"
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-    from dj_database_url import parse
-
-    config = parse(url)
-    name = config["NAME"]
-    admin = psycopg.connect(
-        host=config["HOST"] or "127.0.0.1",
-        port=config["PORT"] or 5432,
-        user=config["USER"] or "postgres",
-        password=config["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-    exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-    if not exists:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
 
 
 def populate(items: int, readers: int, out) -> None:
@@ -225,12 +206,6 @@ def populate_loans(items: int, readers: int, history: int, out) -> None:
     )
 
 
-def percentile(values, pct):
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
-    return ordered[index]
-
-
 def run(items: int, readers: int, actions: int, out) -> None:
     from django.contrib.auth import get_user_model
     from django.db import connection
@@ -299,7 +274,7 @@ def run(items: int, readers: int, actions: int, out) -> None:
             name = "check-out" if action == "out" else "check-in"
             out.write(
                 f"{kind:<14} {name:<9} {len(values):>5} {statistics.median(values):>7.2f} "
-                f"{percentile(values, 95):>7.2f} {max(values):>7.2f}  "
+                f"{p95(values):>7.2f} {max(values):>7.2f}  "
                 f"{sorted(queries[kind][action])}\n"
             )
     for action, name in (("out", "check-out"), ("in", "check-in")):
@@ -356,7 +331,7 @@ def run_desk(items: int, readers: int, actions: int, out) -> None:
     for kind, values in timings.items():
         out.write(
             f"{kind:<14} {len(values):>4} {statistics.median(values):>7.2f} "
-            f"{percentile(values, 95):>7.2f} {max(values):>7.2f}  {sorted(queries[kind])}\n"
+            f"{p95(values):>7.2f} {max(values):>7.2f}  {sorted(queries[kind])}\n"
         )
 
 
@@ -372,15 +347,8 @@ def main():
     args = parser.parse_args()
     if args.quick:
         args.items, args.readers, args.actions, args.history = 100_000, 5_000, 300, 20_000
-    os.environ.setdefault("DATABASE_URL", DEFAULT_URL + ("_quick" if args.quick else ""))
-    ensure_database(os.environ["DATABASE_URL"])
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    url = own_database(DEFAULT_URL + ("_quick" if args.quick else ""), postgres_only=True)
+    setup_django(url)
     populate(args.items, args.readers, sys.stdout)
     populate_loans(args.items, args.readers, args.history, sys.stdout)
     run(args.items, args.readers, args.actions, sys.stdout)

@@ -16,40 +16,22 @@ template) `--runs` times; prints p50/p95/max and the number of SQL queries. Asse
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "training_site.settings.test")
-FULL_URL = "postgres://postgres@127.0.0.1:5432/kb_bench_dash"
-QUICK_URL = "postgres://postgres@127.0.0.1:5432/kb_bench_dash_quick"
+
+from bench.harness import LOCAL_POSTGRES, database_label, own_database, p95, setup_django  # noqa: E402
+
+FULL_URL = LOCAL_POSTGRES + "kb_bench_dash"
+QUICK_URL = LOCAL_POSTGRES + "kb_bench_dash_quick"
 COURSES = 20
 LESSONS = 5
 COURSES_PER_LEARNER = 7
 CLASSES_PER_SCHOOL = 20
 STAFF_PER_SCHOOL = 3
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-    from dj_database_url import parse
-
-    config = parse(url)
-    admin = psycopg.connect(
-        host=config["HOST"] or "127.0.0.1",
-        port=config["PORT"] or 5432,
-        user=config["USER"] or "postgres",
-        password=config["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-    name = config["NAME"]
-    if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-        admin.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
 
 
 def step(out, label, started):
@@ -237,11 +219,6 @@ def populate(schools: int, users: int, out) -> None:
     step(out, "populated", started)
 
 
-def p(values, q):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
 def time_page(client, label, url, runs, out):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -256,10 +233,10 @@ def time_page(client, label, url, runs, out):
     with CaptureQueriesContext(connection) as queries:
         client.get(url)
     out.write(
-        f"{label:<34} p50 {statistics.median(times):7.1f} ms   p95 {p(times, 0.95):7.1f} ms   "
+        f"{label:<34} p50 {statistics.median(times):7.1f} ms   p95 {p95(times):7.1f} ms   "
         f"max {max(times):7.1f} ms   {len(queries)} queries\n"
     )
-    return p(times, 0.95)
+    return p95(times)
 
 
 def main():
@@ -272,21 +249,10 @@ def main():
     schools = args.libraries or (20 if args.quick else 200)
     users = args.users or (5000 if args.quick else 140_000)
     runs = args.runs or (10 if args.quick else 30)
-    os.environ.setdefault("DATABASE_URL", QUICK_URL if args.quick else FULL_URL)
-    if not os.environ["DATABASE_URL"].startswith("postgres"):
-        sys.exit("This benchmark needs PostgreSQL (DATABASE_URL=postgres://...)")
-    ensure_database(os.environ["DATABASE_URL"])
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    url = own_database(QUICK_URL if args.quick else FULL_URL, postgres_only=True)
+    setup_django(url)
     out = sys.stdout
-    out.write(
-        f"database {os.environ['DATABASE_URL'].rsplit('/', 1)[-1]}: {schools} schools, {users:,} users\n"
-    )
+    out.write(f"database {database_label()}: {schools} schools, {users:,} users\n")
     populate(schools, users, out)
 
     from courses.models import LibraryTrainingFigures

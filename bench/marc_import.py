@@ -1,15 +1,15 @@
 """MARC import throughput next to pymarc's bare parse rate on the same file.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/kb_bench \
+    [DATABASE_URL=postgres://postgres@127.0.0.1:5432/kb_bench] \
       .venv/bin/python bench/marc_import.py --records 50000
 
 Writes a UTF-8 MARC21 file of Vietnamese-like records (001, 020, 100, 245, 260, 650, 082 and
 one or two 952 copies each), times pymarc.MARCReader over it, then times import_marc into a
-bench library (first import: creates; second import: matches and updates nothing).
+bench library (first import: creates; second import: matches and updates nothing). Creates
+and migrates the database if needed; SQLite works too (DATABASE_URL=sqlite:///kb_bench.sqlite3).
 """
 
 import argparse
-import os
 import random
 import sys
 import tempfile
@@ -17,15 +17,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "training_site.settings.dev")
-os.environ.setdefault("DEBUG", "0")  # as in production: no query log, no template debug
 
-import django  # noqa: E402
+from bench.harness import LOCAL_POSTGRES, database_label, own_database, setup_django  # noqa: E402
 
-django.setup()
+setup_django(own_database(LOCAL_POSTGRES + "kb_bench"), settings="training_site.settings.dev")
 
 import pymarc  # noqa: E402
-from django.db import connection  # noqa: E402
 
 from bench.vietnamese_words import PUBLISHERS, SUBJECTS, person, title  # noqa: E402
 from libraries.catalog.marc import import_marc  # noqa: E402
@@ -109,7 +106,7 @@ def main():
         path = Path(tmp) / "bench.mrc"
         write_file(path, args.records)
         size = path.stat().st_size
-        print(f"database: {connection.vendor}; existing records {Record.objects.count():,}")
+        print(f"database: {database_label()}; existing records {Record.objects.count():,}")
         print(f"file: {args.records:,} records, {size / 1e6:.1f} MB")
         start = time.perf_counter()
         with open(path, "rb") as fh:

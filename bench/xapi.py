@@ -51,7 +51,7 @@ def statement(iri, raw):
 def run(count: int) -> None:
     from courses.models import XAPIStatement
     from courses.training.progress import enrol, mark_viewed
-    from tests.courses.training_factories import (
+    from tests.courses.training.factories import (
         activity_iri,
         h5p_block,
         make_course,

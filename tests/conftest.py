@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -15,6 +17,16 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _async_safety_outside_browser_tests(request):
+    """Only browser tests switch off Django's async-safety check (tests/e2e/conftest.py sets
+    the variable while Playwright runs); every other test must find it unset."""
+    if request.node.get_closest_marker("e2e") is None:
+        assert "DJANGO_ALLOW_ASYNC_UNSAFE" not in os.environ, (
+            "DJANGO_ALLOW_ASYNC_UNSAFE leaked out of the browser tests"
+        )
 
 
 def pytest_collection_modifyitems(config, items):

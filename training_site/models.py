@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
 from wagtail.fields import RichTextField
 from wagtail.models import Page
 
@@ -38,19 +39,8 @@ class HomePage(Page):
         verbose_name = _("home page")
 
     def get_context(self, request, *args, **kwargs):
-        from courses.models import CourseIndexPage, GuideIndexPage
-        from libraries.models import NetworkPage
-        from libraries.models.network import members_by_district
-
+        """Each app adds its part of the front door through the `home_page_context` hook."""
         context = super().get_context(request, *args, **kwargs)
-        members = members_by_district()
-        context["district_groups"] = members["district_groups"]
-        context["member_count"] = (
-            len(members["top_libraries"])
-            + len(members["other_members"])
-            + sum(1 + len(schools) for _district, schools in members["district_groups"])
-        )
-        context["network_page"] = NetworkPage.objects.live().first()
-        context["course_index"] = CourseIndexPage.objects.live().first()
-        context["guide_index"] = GuideIndexPage.objects.live().first()
+        for contribute in hooks.get_hooks("home_page_context"):
+            context.update(contribute(request))
         return context

@@ -1,9 +1,11 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.static import serve
 
 from training_site.forms import ProfileForm
 
@@ -27,7 +29,4 @@ def serve_media(request, path):
 
     MEDIA_ROOT is read per request so a test that points it elsewhere is honoured.
     """
-    from django.conf import settings
-    from django.views.static import serve
-
     return serve(request, path, document_root=settings.MEDIA_ROOT)

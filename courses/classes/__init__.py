@@ -1,0 +1,1 @@
+"""Teacher classes: students without email, assignments, login cards."""

@@ -12,8 +12,10 @@ from django.utils import timezone
 from courses.classes import services as classes
 from courses.classes.forms import current_school_year
 from courses.models import Audience, ClassGroup, ClassMembership, CoursePage, Enrollment
-from courses.training.progress import enrol, mark_viewed, quiz_block_value, submit_quiz
+from courses.training.progress import enrol, mark_viewed, quiz_block_value
+from courses.xapi.services import submit_quiz
 from libraries.models import Library, Membership, Role
+from libraries.network.demo import DEMO_PASSWORD
 
 DEMO_BASE = "http://localhost:8000"
 CLASSES = {
@@ -98,7 +100,11 @@ def load(stdout=None) -> None:
                 class_group=class_group, rows=list(enumerate(names, start=1)), by=teacher
             )
             for created in report.created:
-                _say(stdout, f"  student {created.user.username} / {created.password}")
+                # Real classes keep the service's simple passwords; demo students share the
+                # documented demo password (README.md, "Demo logins").
+                created.user.set_password(DEMO_PASSWORD)
+                created.user.save(update_fields=["password"])
+                _say(stdout, f"  student {created.user.username} / {DEMO_PASSWORD}")
             demo_student = User.objects.filter(username="hocsinh").first()
             if (
                 code == "THCSA"

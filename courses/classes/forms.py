@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from courses.models import ClassGroup, CoursePage, LessonPage
+from libraries.models import Library
 
 
 def current_school_year() -> str:
@@ -25,8 +26,6 @@ class CreateClassForm(forms.Form):
 
     def __init__(self, *args, libraries=(), **kwargs):
         super().__init__(*args, **kwargs)
-        from libraries.models import Library
-
         self.fields["library"].queryset = Library.objects.filter(
             pk__in=[lib.pk for lib in libraries]
         )

@@ -5,9 +5,8 @@ import io
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfgen import canvas
 
-from training_site.fonts import register_fonts
+from training_site.fonts import pdf_canvas, register_fonts
 
 COLUMNS, ROWS = 2, 5
 MARGIN = 12 * mm
@@ -17,7 +16,7 @@ def login_cards_pdf(*, class_group, credentials: list[tuple[str, str, str]], sit
     """credentials: [(name, username, password)] in print order."""
     regular, bold = register_fonts()
     out = io.BytesIO()
-    pdf = canvas.Canvas(out, pagesize=A4)
+    pdf = pdf_canvas(out, pagesize=A4)
     pdf.setTitle(_("Login cards") + f" · {class_group}")
     page_w, page_h = A4
     card_w = (page_w - 2 * MARGIN) / COLUMNS

@@ -8,7 +8,7 @@ import csv
 import io
 import re
 import secrets
-import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -16,11 +16,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from openpyxl import load_workbook
 
 from courses.models import Assignment, ClassGroup, ClassMembership, CoursePage, LessonPage
 from courses.training.progress import ProgressError, enrol
 from libraries.access import forget_memberships
 from libraries.models import Library, Membership, Role
+from training_site.text import folded_words, nfc
 
 MAX_ROWS = 200
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
@@ -62,16 +64,9 @@ class BulkReport:
 # --- names, usernames, passwords -----------------------------------------------------------
 
 
-def fold(value: str) -> str:
-    """Lower-case ASCII letters and digits: "Nguyễn Thị Đào" -> "nguyen thi dao"."""
-    value = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
-    value = "".join(ch for ch in value if unicodedata.category(ch) != "Mn").lower()
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", value).split())
-
-
 def username_base(name: str) -> str:
     """Given name plus the initials of the others: "Nguyễn Văn An" -> "annv"."""
-    words = fold(name).split()
+    words = folded_words(name).split()
     if not words:
         return "hs"
     base = words[-1] + "".join(w[0] for w in words[:-1])
@@ -137,16 +132,12 @@ def rows_from_upload(upload) -> list[tuple[int, str]]:
         ]
     else:
         raise ClassError(_("Upload a .csv or .xlsx file."))
-    if values and fold(values[0][1]) in {"name", "ho ten", "ho va ten", "ten"}:
+    if values and folded_words(values[0][1]) in {"name", "ho ten", "ho va ten", "ten"}:
         values = values[1:]
     return values
 
 
 def _xlsx_first_column(upload) -> list[tuple[int, str]]:
-    import zipfile
-
-    from openpyxl import load_workbook
-
     try:
         workbook = load_workbook(upload, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
@@ -206,7 +197,7 @@ def bulk_create_students(*, class_group: ClassGroup, rows: list[tuple[int, str]]
     report = BulkReport()
     User = get_user_model()
     existing = {
-        fold(n)
+        folded_words(n)
         for n in User.objects.filter(
             class_memberships__class_group=class_group, class_memberships__left_at__isnull=True
         ).values_list("display_name", flat=True)
@@ -214,8 +205,8 @@ def bulk_create_students(*, class_group: ClassGroup, rows: list[tuple[int, str]]
     seen: dict[str, int] = {}
     good: list[tuple[int, str]] = []
     for row, raw in rows:
-        name = " ".join(unicodedata.normalize("NFC", raw).split())
-        key = fold(name)
+        name = " ".join(nfc(raw).split())
+        key = folded_words(name)
         if not name or not key:
             report.errors.append(RowError(row, raw, _("The name is empty.")))
         elif len(name) > MAX_NAME_LENGTH:

@@ -1,0 +1,1 @@
+"""Class reports, library and network dashboards, their exports and charts (read-only)."""

@@ -1,13 +1,9 @@
-"""Class reports and the network dashboard as tables, written to CSV or XLSX."""
-
-import csv
-import io
+"""Class reports and the network dashboard as tables (header, rows) for the spreadsheet writer
+in training_site/spreadsheets.py."""
 
 from django.utils.translation import gettext as _
 
 from courses.dashboards.reports import COMPLETED, IN_PROGRESS, ClassReport, NetworkDashboard
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def status_label(status: str) -> str:
@@ -76,40 +72,3 @@ def network_table(dashboard: NetworkDashboard) -> tuple[list[str], list[list]]:
         for r in dashboard.rows
     ]
     return header, rows
-
-
-def _safe(value):
-    """Spreadsheet programs run cells starting with = + - @ as formulas: quote them."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def to_csv(header, rows) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([_safe(v) for v in header])
-    for row in rows:
-        writer.writerow([_safe(v) for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel reads UTF-8 correctly
-
-
-def to_xlsx(header, rows, title: str) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31] or "Report")
-    from openpyxl.cell import WriteOnlyCell
-
-    bold = []
-    for value in header:
-        cell = WriteOnlyCell(sheet, value=_safe(value))
-        cell.font = Font(bold=True)
-        bold.append(cell)
-    sheet.append(bold)
-    for row in rows:
-        sheet.append([_safe(v) for v in row])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()

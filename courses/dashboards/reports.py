@@ -14,6 +14,7 @@ from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery, Va
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
+from courses.classes.access import network_libraries
 from courses.models import (
     ActivityProgress,
     Assignment,
@@ -30,7 +31,7 @@ from courses.models import (
 )
 from libraries.access import STAFF_ROLES
 from libraries.models import Library, Loan, Membership
-from libraries.models.network import normalise_name
+from training_site.text import normalise_name
 
 NOT_STARTED, IN_PROGRESS, COMPLETED = "not_started", "in_progress", "completed"
 DURATION = re.compile(
@@ -439,8 +440,6 @@ def network_dashboard(user, district=None, course=None, order="name") -> Network
     library), and one GROUP BY library_id each for certificates and trained staff. Rows
     are merged and sorted in Python: there are as many as libraries.
     """
-    from courses.classes.access import network_libraries
-
     visible = network_libraries(user).filter(is_active=True)
     libraries = visible
     if district is not None:

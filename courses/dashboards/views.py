@@ -3,7 +3,6 @@ names."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -18,9 +17,10 @@ from courses.classes.access import (
 from courses.classes.views import class_or_404
 from courses.dashboards import reports
 from courses.dashboards.charts import bar_chart, line_chart
-from courses.dashboards.exports import class_report_table, network_table, to_csv, to_xlsx
+from courses.dashboards.exports import class_report_table, network_table
 from courses.models import CoursePage
 from libraries.models import Library
+from training_site.spreadsheets import spreadsheet_response
 
 
 @login_required
@@ -94,17 +94,9 @@ def network_dashboard(request):
 @login_required
 def network_export(request, fmt):
     header, rows = network_table(_network(request))
-    if fmt == "csv":
-        response = HttpResponse(to_csv(header, rows), content_type="text/csv; charset=utf-8")
-    elif fmt == "xlsx":
-        response = HttpResponse(
-            to_xlsx(header, rows, _("Network")),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    else:
-        raise Http404
-    response["Content-Disposition"] = f'attachment; filename="network-dashboard.{fmt}"'
-    return response
+    return spreadsheet_response(
+        fmt, header=header, rows=rows, title=_("Network"), filename="network-dashboard"
+    )
 
 
 @login_required
@@ -122,18 +114,13 @@ def class_report(request, pk):
 def class_report_export(request, pk, fmt):
     class_group = class_or_404(request, pk)
     header, rows = class_report_table(reports.class_report(class_group))
-    name = f"class-report-{slugify(class_group.name) or class_group.pk}"
-    if fmt == "csv":
-        response = HttpResponse(to_csv(header, rows), content_type="text/csv; charset=utf-8")
-    elif fmt == "xlsx":
-        response = HttpResponse(
-            to_xlsx(header, rows, class_group.name),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    else:
-        raise Http404
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return response
+    return spreadsheet_response(
+        fmt,
+        header=header,
+        rows=rows,
+        title=class_group.name,
+        filename=f"class-report-{slugify(class_group.name) or class_group.pk}",
+    )
 
 
 @login_required

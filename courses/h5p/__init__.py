@@ -1,5 +1,6 @@
-"""H5P packages: validation (validation.py), storage (storage.py), player (player.py),
-StreamField blocks (blocks.py). Admin screens: courses/admin_h5p.py. CLI: import_h5p.
+"""H5P packages: validation (validation.py), storage (storage.py), player (player.py), staff
+screens (admin.py). The chooser block lessons use lives with the lesson blocks in
+courses/models/blocks.py. CLI: import_h5p.
 
 Serving. The player (npm h5p-standalone, MIT) comes from our static files under
 STATIC_URL/h5p-player/ (STATICFILES_DIRS maps node_modules/h5p-standalone/dist there), so

@@ -14,10 +14,10 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from courses.h5p.chooser import h5p_chooser_viewset
 from courses.h5p.storage import MissingLibrariesError, install_package, missing_libraries
 from courses.h5p.validation import H5PValidationError, validate_package
 from courses.models import H5PPackage
+from courses.models.blocks import h5p_chooser_viewset
 
 
 class H5PUploadForm(WagtailAdminModelForm):

@@ -1,8 +1,6 @@
-"""The chooser block for H5P packages; the lesson's H5P activity block (courses/blocks.py)
-uses it, and its template plays the package with `{% h5p_player %}`."""
+"""The H5P chooser block under the path the lesson migrations name (`courses.h5p.blocks`);
+it is defined with the other lesson blocks in courses/models/blocks.py."""
 
-from courses.h5p.chooser import h5p_chooser_viewset
+from courses.models.blocks import H5PChooserBlock
 
-H5PChooserBlock = h5p_chooser_viewset.get_block_class(
-    name="H5PChooserBlock", module_path="courses.h5p.blocks"
-)
+__all__ = ["H5PChooserBlock"]

@@ -26,6 +26,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
 from courses.h5p.validation import (
@@ -306,3 +308,10 @@ def delete_package(package: H5PPackage) -> None:
 
 def remove_content_files(package_uuid) -> None:
     delete_tree(f"{CONTENT_ROOT}/{package_uuid}")
+
+
+@receiver(post_delete, sender=H5PPackage, dispatch_uid="h5p-package-files")
+def _remove_files_of_deleted_package(sender, instance, **kwargs):
+    """Once a package's deletion is committed, its content folder goes (libraries stay)."""
+    package_uuid = instance.uuid
+    transaction.on_commit(lambda: remove_content_files(package_uuid))

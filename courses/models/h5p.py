@@ -3,7 +3,7 @@
 import uuid
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
@@ -77,12 +77,3 @@ class H5PPackage(models.Model):
     def content_path(self) -> str:
         """Storage path of the extracted content folder."""
         return f"h5p/content/{self.uuid}"
-
-    def delete(self, *args, **kwargs):
-        """Delete the row; once that is committed, its content folder (libraries stay)."""
-        from courses.h5p.storage import remove_content_files
-
-        package_uuid = self.uuid
-        result = super().delete(*args, **kwargs)
-        transaction.on_commit(lambda: remove_content_files(package_uuid))
-        return result

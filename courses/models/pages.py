@@ -8,7 +8,8 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
-from courses.training.blocks import ACTIVITY_BLOCK_TYPES, GuideStreamBlock, LessonStreamBlock
+from .blocks import ACTIVITY_BLOCK_TYPES, GuideStreamBlock, LessonStreamBlock
+from .progress import Enrollment
 
 
 @dataclass(frozen=True)
@@ -117,10 +118,8 @@ class CoursePage(Page):
         return LessonPage.objects.live().child_of(self).order_by("path")
 
     def get_context(self, request, *args, **kwargs):
-        from courses.training.progress import course_overview
-
         context = super().get_context(request, *args, **kwargs)
-        context.update(course_overview(user=request.user, course=self))
+        context.update(Enrollment.objects.course_overview(user=request.user, course=self))
         return context
 
 
@@ -176,18 +175,9 @@ class LessonPage(Page):
         return {spec.block_id: spec.pass_mark for spec in self.activity_specs() if spec.required}
 
     def get_context(self, request, *args, **kwargs):
-        from courses.training.progress import lesson_overview
-
         context = super().get_context(request, *args, **kwargs)
-        context.update(lesson_overview(user=request.user, lesson=self, request=request))
+        context.update(Enrollment.objects.lesson_overview(user=request.user, lesson=self))
         return context
-
-    def serve(self, request, *args, **kwargs):
-        from courses.training.progress import mark_viewed
-
-        if request.method == "GET" and request.user.is_authenticated:
-            mark_viewed(user=request.user, lesson=self)
-        return super().serve(request, *args, **kwargs)
 
 
 class GuideIndexPage(Page):

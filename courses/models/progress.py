@@ -1,14 +1,68 @@
 """Who learns what: enrolments, progress per lesson and activity, xAPI statements, certificates.
 
-Rules and writes live in courses/progress.py and courses/certificates.py.
+Rules and writes live in courses/training/progress.py, courses/training/certificates.py and
+courses/xapi/services.py; the pages read their learner's state through EnrollmentQuerySet.
 """
 
+import secrets
 import uuid
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+
+class EnrollmentQuerySet(models.QuerySet):
+    def course_overview(self, *, user, course) -> dict:
+        """Enrolment, lessons with the learner's progress, certificate, and where to resume."""
+        lessons = list(course.lessons())
+        enrollment = certificate = None
+        progress = {}
+        if user and user.is_authenticated:
+            enrollment = self.filter(user=user, course=course).first()
+            if enrollment:
+                progress = {
+                    p.lesson_id: p for p in LessonProgress.objects.filter(user=user, course=course)
+                }
+                certificate = Certificate.objects.filter(user=user, course=course).first()
+        rows = [(lesson, progress.get(lesson.pk)) for lesson in lessons]
+        resume = next((lesson for lesson, p in rows if not (p and p.completed)), None)
+        return {
+            "enrollment": enrollment,
+            "lesson_rows": rows,
+            "certificate": certificate,
+            "resume_lesson": resume or (lessons[0] if lessons else None),
+        }
+
+    def lesson_overview(self, *, user, lesson) -> dict:
+        """The lesson's place in its course and the learner's progress in it."""
+        course = lesson.course
+        siblings = list(course.lessons().only("pk", "title", "path", "url_path")) if course else []
+        position = next((i for i, s in enumerate(siblings) if s.pk == lesson.pk), None)
+        enrollment = progress = None
+        activities = {}
+        if user and user.is_authenticated and course:
+            enrollment = self.filter(user=user, course=course).first()
+            if enrollment:
+                progress = LessonProgress.objects.filter(user=user, lesson=lesson).first()
+                activities = {
+                    a.block_id: a for a in ActivityProgress.objects.filter(user=user, lesson=lesson)
+                }
+        return {
+            "course": course,
+            "enrollment": enrollment,
+            "lesson_progress": progress,
+            "activity_progress": activities,
+            "lesson_number": None if position is None else position + 1,
+            "lesson_count": len(siblings),
+            "previous_lesson": siblings[position - 1] if position else None,
+            "next_lesson": (
+                siblings[position + 1]
+                if position is not None and position + 1 < len(siblings)
+                else None
+            ),
+        }
 
 
 class Enrollment(models.Model):
@@ -56,6 +110,8 @@ class Enrollment(models.Model):
     lessons_completed = models.PositiveIntegerField(_("lessons completed"), default=0)
     lessons_total = models.PositiveIntegerField(_("lessons"), default=0)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    objects = EnrollmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("enrolment")
@@ -225,8 +281,6 @@ class XAPIStatement(models.Model):
 
 def new_verification_code() -> str:
     """12 random characters from an unambiguous alphabet, grouped for reading aloud."""
-    import secrets
-
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
     raw = "".join(secrets.choice(alphabet) for _ in range(12))
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"

@@ -1,6 +1,7 @@
 """Template helpers of the training pages."""
 
 from django import template
+from django.conf import settings
 
 from courses.training.activities import activity_iri as build_activity_iri
 from courses.training.progress import grade_quiz
@@ -12,8 +13,6 @@ register = template.Library()
 def activity_iri(context, lesson, block_id):
     """The xAPI object IRI of an activity block, on the host serving this request."""
     request = context.get("request")
-    from django.conf import settings
-
     base = request if request is not None else settings.WAGTAILADMIN_BASE_URL
     return build_activity_iri(base, lesson, block_id)
 

@@ -1,0 +1,1 @@
+"""Training: enrolment, lesson and course progress, certificates, the learner's pages."""

@@ -10,6 +10,9 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
+from courses.models import LessonPage
+from courses.models.blocks import ACTIVITY_BLOCK_TYPES
+
 ACTIVITY_PATH = re.compile(
     r"^/courses/activity/(?P<lesson>[0-9]{1,18})/(?P<block>[0-9a-f-]{36})/?$"
 )
@@ -77,8 +80,6 @@ def resolve_activity(iri: str, *, base: str | None = None):
     ``block`` is the raw StreamField item (``{"type", "value", "id"}``) so that resolving
     costs one query whatever the lesson contains. Raises UnknownActivity.
     """
-    from courses.models import LessonPage
-
     ref = parse_activity_iri(iri, base=base)
     lesson = LessonPage.objects.live().filter(pk=ref.lesson_id).first()
     if lesson is None:
@@ -91,8 +92,6 @@ def resolve_activity(iri: str, *, base: str | None = None):
 
 def find_activity_block(lesson, block_id: str) -> dict | None:
     """The raw activity item with this id in a lesson body, or None. No queries."""
-    from courses.training.blocks import ACTIVITY_BLOCK_TYPES
-
     for item in lesson.body.raw_data:
         if item.get("id") == block_id and item.get("type") in ACTIVITY_BLOCK_TYPES:
             return item

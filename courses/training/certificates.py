@@ -16,11 +16,10 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfgen import canvas
 from reportlab.platypus import Paragraph
 
 from courses.models import Certificate, CoursePage, Enrollment
-from training_site.fonts import register_fonts
+from training_site.fonts import pdf_canvas, register_fonts
 
 BRAND = HexColor("#0b5d7a")
 MUTED = HexColor("#4a5560")
@@ -79,7 +78,7 @@ def certificate_pdf(certificate: Certificate, *, verify_url: str) -> bytes:
     regular, bold = register_fonts()
     buffer = BytesIO()
     width, height = landscape(A4)
-    c = canvas.Canvas(buffer, pagesize=(width, height), invariant=1, initialFontName=regular)
+    c = pdf_canvas(buffer, pagesize=(width, height), invariant=1)
     c.setTitle(f"{_('Certificate')} {certificate.code}")
     c.setAuthor(certificate.library_name or _("Knowledge Bridge"))
 

@@ -21,6 +21,7 @@ from courses.models import (
     H5PPackage,
     LessonPage,
 )
+from training_site.models import HomePage
 
 H5P_LESSON_SLUG = "bai-tap-tuong-tac-voi-h5p"
 
@@ -461,8 +462,6 @@ def _child(parent, model, slug):
 
 
 def _home():
-    from training_site.models import HomePage
-
     return HomePage.objects.first()
 
 

@@ -6,16 +6,14 @@ Rules:
   passed, where the block sets a pass mark);
 - a course is complete when all its published lessons are; a certificate is then issued once.
 
-Each xAPI statement costs a constant number of queries: the lesson, the enrolment (locked, so
-one learner's statements for one course are applied one after another), the duplicate check,
-the insert, the learner's activity rows in the lesson, and the lesson progress.
+Results of activities (xAPI statements, native quiz answers) are stored and applied by
+courses/xapi/services.py with evaluate_lesson() and save_lesson() below.
 """
 
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,12 +25,11 @@ from courses.models import (
     Enrollment,
     LessonPage,
     LessonProgress,
-    XAPIStatement,
 )
 from courses.models.pages import ActivitySpec
 from courses.training import figures as training_figures
-from courses.training.activities import activity_iri
-from courses.xapi.statements import ADL, ParsedStatement, StatementError, actor_for, parse_statement
+from courses.training.certificates import issue_certificate
+from libraries.models import Membership
 
 LAST_ACTIVITY_RESOLUTION = timedelta(minutes=1)
 
@@ -46,8 +43,6 @@ class ProgressError(Exception):
 
 def library_of(user):
     """The learner's library: their earliest membership at an active library, or None."""
-    from libraries.models import Membership
-
     membership = (
         Membership.objects.filter(user=user, library__is_active=True)
         .select_related("library")
@@ -94,7 +89,7 @@ def is_enrolled(user, course: CoursePage) -> bool:
     return Enrollment.objects.filter(user=user, course=course).exists()
 
 
-def _locked_enrollment(user, lesson: LessonPage) -> Enrollment | None:
+def locked_enrollment(user, lesson: LessonPage) -> Enrollment | None:
     """The learner's enrolment in the lesson's course, row-locked, in one query."""
     parent_path = lesson.path[: -LessonPage.steplen]
     return (
@@ -116,7 +111,7 @@ def _activity_ok(spec: ActivitySpec, row: ActivityProgress | None) -> bool:
     return row.best_score is not None and row.best_score * 100 >= spec.pass_mark - 1e-9
 
 
-def _evaluate_lesson(
+def evaluate_lesson(
     progress: LessonProgress, specs: list[ActivitySpec], rows: dict[str, ActivityProgress], now
 ) -> bool:
     """Recompute a LessonProgress from its activity rows. Returns True if it changed."""
@@ -167,8 +162,6 @@ def _update_course(enrollment: Enrollment, now) -> None:
     if newly_complete:
         training_figures.completion_added(enrollment)
     if newly_complete and course.certificate_enabled:
-        from courses.training.certificates import issue_certificate
-
         issue_certificate(user=enrollment.user, course=course)
 
 
@@ -179,7 +172,7 @@ def _lesson_progress(user, lesson: LessonPage, course_id: int) -> LessonProgress
     return progress
 
 
-def _save_lesson(progress: LessonProgress, enrollment: Enrollment, was_complete: bool, now):
+def save_lesson(progress: LessonProgress, enrollment: Enrollment, was_complete: bool, now):
     progress.save()
     if progress.completed_at is not None and not was_complete:
         _update_course(enrollment, now)
@@ -190,7 +183,7 @@ def mark_viewed(*, user, lesson: LessonPage) -> LessonProgress | None:
     """Record that an enrolled learner opened a lesson; None when they are not enrolled."""
     if not user or not user.is_authenticated:
         return None
-    enrollment = _locked_enrollment(user, lesson)
+    enrollment = locked_enrollment(user, lesson)
     if enrollment is None:
         return None
     now = timezone.now()
@@ -201,9 +194,9 @@ def mark_viewed(*, user, lesson: LessonPage) -> LessonProgress | None:
         progress.viewed_at = now
         changed = True
     rows = {r.block_id: r for r in ActivityProgress.objects.filter(user=user, lesson=lesson)}
-    changed = _evaluate_lesson(progress, lesson.activity_specs(), rows, now) or changed
+    changed = evaluate_lesson(progress, lesson.activity_specs(), rows, now) or changed
     if changed:
-        _save_lesson(progress, enrollment, was_complete, now)
+        save_lesson(progress, enrollment, was_complete, now)
     enrollment.last_lesson = lesson
     enrollment.last_activity_at = now
     enrollment.save(update_fields=["last_lesson", "last_activity_at"])
@@ -213,15 +206,15 @@ def mark_viewed(*, user, lesson: LessonPage) -> LessonProgress | None:
 @transaction.atomic
 def refresh_lesson(*, user, lesson: LessonPage) -> LessonProgress | None:
     """Re-evaluate a lesson (e.g. after an editor changed its activities)."""
-    enrollment = _locked_enrollment(user, lesson)
+    enrollment = locked_enrollment(user, lesson)
     if enrollment is None:
         return None
     now = timezone.now()
     progress = _lesson_progress(user, lesson, enrollment.course_id)
     was_complete = progress.completed_at is not None
     rows = {r.block_id: r for r in ActivityProgress.objects.filter(user=user, lesson=lesson)}
-    if _evaluate_lesson(progress, lesson.activity_specs(), rows, now) or progress.pk is None:
-        _save_lesson(progress, enrollment, was_complete, now)
+    if evaluate_lesson(progress, lesson.activity_specs(), rows, now) or progress.pk is None:
+        save_lesson(progress, enrollment, was_complete, now)
     return progress
 
 
@@ -239,203 +232,7 @@ def refresh_course(*, user, course: CoursePage) -> Enrollment | None:
     return enrollment
 
 
-# --- results: xAPI statements and native quizzes ------------------------------------------
-
-
-def _apply_result(row: ActivityProgress, parsed: ParsedStatement) -> None:
-    if parsed.is_result:
-        row.attempts += 1
-    if parsed.score is not None:
-        row.last_score = round(parsed.score, 4)
-        if row.best_score is None or row.last_score > row.best_score:
-            row.best_score = row.last_score
-    if parsed.finishes_activity:
-        row.completed = True
-    if parsed.success is True or parsed.verb in (ADL + "passed", ADL + "mastered"):
-        row.passed = True
-
-
-class _Rejected(Exception):
-    def __init__(self, index: int, reason: str):
-        super().__init__(reason)
-        self.index, self.reason = index, reason
-
-
-def _store_batch(user, parsed: list[ParsedStatement], base: str) -> list[XAPIStatement]:
-    """Store statements and apply them to progress with a fixed number of queries per list.
-
-    Queries: lessons (1), enrolments locked (1), replay check (1), insert (1), activity rows
-    (1), lesson progress (1), then writes for each activity and lesson touched.
-    """
-    now = timezone.now()
-    lessons = {
-        lesson.pk: lesson
-        for lesson in LessonPage.objects.live()
-        .filter(pk__in={p.activity.lesson_id for p in parsed})
-        .only("path", "depth", "live", "body")
-    }
-    specs: dict[int, dict[str, ActivitySpec]] = {}
-    for index, item in enumerate(parsed):
-        lesson = lessons.get(item.activity.lesson_id)
-        if lesson is None:
-            raise _Rejected(index, "the lesson does not exist or is not published")
-        if lesson.pk not in specs:
-            specs[lesson.pk] = {spec.block_id: spec for spec in lesson.activity_specs()}
-        if item.activity.block_id not in specs[lesson.pk]:
-            raise _Rejected(index, "the lesson has no such activity")
-
-    def course_path(lesson_id: int) -> str:
-        return lessons[lesson_id].path[: -LessonPage.steplen]
-
-    enrollments = {
-        e.course_path: e
-        for e in Enrollment.objects.select_for_update(of=("self",))
-        .filter(user=user, course__path__in={course_path(pk) for pk in lessons})
-        .annotate(course_path=F("course__path"))
-        .order_by()
-    }
-    for index, item in enumerate(parsed):
-        if course_path(item.activity.lesson_id) not in enrollments:
-            raise _Rejected(index, "you are not enrolled in the course of this lesson")
-
-    ids = [p.statement_id for p in parsed if p.statement_id is not None]
-    existing = (
-        {
-            row.statement_id: row
-            for row in XAPIStatement.objects.filter(statement_id__in=ids).order_by()
-        }
-        if ids
-        else {}
-    )
-    results, new = [], []
-    for index, item in enumerate(parsed):
-        replay = existing.get(item.statement_id)
-        if replay is not None:
-            if replay.user_id != user.pk:
-                raise _Rejected(index, "statement id already used")
-            results.append(replay)  # a replay changes nothing
-            continue
-        statement_id = item.statement_id or uuid.uuid4()
-        statement = XAPIStatement(
-            statement_id=statement_id,
-            user=user,
-            lesson_id=item.activity.lesson_id,
-            block_id=item.activity.block_id,
-            verb=item.verb,
-            object_id=item.object_id,
-            sub_content_id=item.activity.sub_content_id,
-            score_scaled=item.score_scaled,
-            success=item.success,
-            completion=item.completion,
-            timestamp=item.timestamp,
-            raw=dict(item.raw, id=str(statement_id), actor=actor_for(user, base)),
-        )
-        results.append(statement)
-        new.append(item)
-    if not new:
-        return results
-    XAPIStatement.objects.bulk_create([r for r in results if r.pk is None])
-
-    touched = {item.activity.lesson_id for item in new}
-    rows = {
-        (row.lesson_id, row.block_id): row
-        for row in ActivityProgress.objects.filter(user=user, lesson_id__in=touched)
-    }
-    progress = {
-        p.lesson_id: p for p in LessonProgress.objects.filter(user=user, lesson_id__in=touched)
-    }
-    changed: dict[tuple[int, str], ActivityProgress] = {}
-    for item in new:
-        if item.activity.sub_content_id:
-            continue  # one question inside a Column only shows the learner is trying
-        key = (item.activity.lesson_id, item.activity.block_id)
-        row = rows.get(key) or ActivityProgress(
-            user=user,
-            lesson_id=key[0],
-            block_id=key[1],
-            kind=specs[key[0]][key[1]].kind,
-        )
-        _apply_result(row, item)
-        row.updated_at = now
-        rows[key] = changed[key] = row
-    ActivityProgress.objects.bulk_create([r for r in changed.values() if r.pk is None])
-    fields = ["attempts", "last_score", "best_score", "completed", "passed", "updated_at"]
-    updated = [r for r in changed.values() if r.pk is not None]
-    if len(updated) == 1:
-        updated[0].save(update_fields=fields)  # cheaper to build than bulk_update's CASE
-    elif updated:
-        ActivityProgress.objects.bulk_update(updated, fields)
-
-    for lesson_id in sorted(touched):
-        enrollment = enrollments[course_path(lesson_id)]
-        lesson_progress = progress.get(lesson_id) or LessonProgress(
-            user=user, lesson=lessons[lesson_id], course_id=enrollment.course_id
-        )
-        was_complete = lesson_progress.completed_at is not None
-        was_attempted = lesson_progress.attempted
-        lesson_progress.attempted = True
-        lesson_rows = {block: row for (pk, block), row in rows.items() if pk == lesson_id}
-        specs_list = list(specs[lesson_id].values())
-        if (
-            _evaluate_lesson(lesson_progress, specs_list, lesson_rows, now)
-            or lesson_progress.pk is None
-            or not was_attempted
-        ):
-            _save_lesson(lesson_progress, enrollment, was_complete, now)
-    stale = [
-        e.pk
-        for e in enrollments.values()
-        if e.last_activity_at is None or now - e.last_activity_at > LAST_ACTIVITY_RESOLUTION
-    ]
-    if stale:
-        Enrollment.objects.filter(pk__in=stale).update(last_activity_at=now)
-    return results
-
-
-def record_statements(*, user, statements: list[dict], base: str) -> list[XAPIStatement]:
-    """Validate, store and apply a list of statements: all of them, or none.
-
-    ``base`` is this site's scheme://host: object ids must be activities under it.
-    Raises StatementError with the reason (prefixed by the statement's position in a list).
-    """
-    if not user or not user.is_authenticated:
-        raise StatementError("log in first")
-    parsed = []
-    for index, data in enumerate(statements):
-        try:
-            parsed.append(parse_statement(data, base=base))
-        except StatementError as exc:
-            raise StatementError(_position(index, len(statements), exc))
-    ids = [p.statement_id for p in parsed if p.statement_id is not None]
-    if len(ids) != len(set(ids)):
-        raise StatementError("the same statement id appears twice")
-    try:
-        with transaction.atomic():
-            return _store_batch(user, parsed, base)
-    except _Rejected as exc:
-        raise StatementError(_position(exc.index, len(parsed), exc.reason))
-    except IntegrityError:
-        # Another learner stored the same statement id at the same moment.
-        raise StatementError("statement id already used")
-
-
-def _position(index: int, count: int, reason) -> str:
-    return f"statement {index}: {reason}" if count > 1 else str(reason)
-
-
-def record_statement(*, user, statement: dict, base: str) -> XAPIStatement:
-    """Validate, store and apply one statement in one transaction. Raises StatementError."""
-    return record_statements(user=user, statements=[statement], base=base)[0]
-
-
-@dataclass
-class QuizResult:
-    score: float  # 0..1
-    correct: int
-    total: int
-    passed: bool | None  # None when the quiz has no pass mark
-    questions: list[bool] = field(default_factory=list)
-    statement: XAPIStatement | None = None
+# --- native quizzes -----------------------------------------------------------------------
 
 
 def quiz_block_value(lesson: LessonPage, block_id: str):
@@ -462,96 +259,7 @@ def grade_quiz(quiz, answers: dict) -> tuple[int, int, list[bool]]:
     return sum(verdicts), len(verdicts), verdicts
 
 
-def submit_quiz(*, user, lesson: LessonPage, block_id: str, answers: dict, base: str) -> QuizResult:
-    """Grade a native quiz on the server, record it as an xAPI statement, update progress."""
-    quiz = quiz_block_value(lesson, block_id)
-    if quiz is None:
-        raise ProgressError(_("This quiz no longer exists. Reload the lesson."))
-    if not is_enrolled(user, lesson.course):
-        raise ProgressError(_("Enrol in the course to save your answers."))
-    correct, total, verdicts = grade_quiz(quiz, answers)
-    score = correct / total if total else 0.0
-    pass_mark = quiz.get("pass_mark")
-    passed = None if pass_mark is None else score * 100 >= pass_mark - 1e-9
-    response = {str(i): sorted(int(c) for c in (answers.get(i) or [])) for i in range(total)}
-    statement = {
-        "verb": {"id": ADL + "answered", "display": {"en-US": "answered"}},
-        "object": {
-            "id": activity_iri(base, lesson, block_id),
-            "objectType": "Activity",
-            "definition": {"type": "http://adlnet.gov/expapi/activities/assessment"},
-        },
-        "result": {
-            "score": {"min": 0, "max": total, "raw": correct, "scaled": round(score, 4)},
-            "completion": True,
-            "response": str(response),
-        },
-        "timestamp": timezone.now().isoformat(),
-    }
-    if passed is not None:
-        statement["result"]["success"] = passed
-    try:
-        stored = record_statement(user=user, statement=statement, base=base)
-    except StatementError as exc:
-        raise ProgressError(str(exc))
-    ActivityProgress.objects.filter(user=user, lesson=lesson, block_id=block_id).update(
-        last_answers=response
-    )
-    return QuizResult(score, correct, total, passed, verdicts, stored)
-
-
 # --- selectors for pages ------------------------------------------------------------------
-
-
-def course_overview(*, user, course: CoursePage) -> dict:
-    """Enrolment, lessons with the learner's progress, certificate, and where to resume."""
-    lessons = list(course.lessons())
-    enrollment = certificate = None
-    progress = {}
-    if user and user.is_authenticated:
-        enrollment = Enrollment.objects.filter(user=user, course=course).first()
-        if enrollment:
-            progress = {
-                p.lesson_id: p for p in LessonProgress.objects.filter(user=user, course=course)
-            }
-            certificate = Certificate.objects.filter(user=user, course=course).first()
-    rows = [(lesson, progress.get(lesson.pk)) for lesson in lessons]
-    resume = next((lesson for lesson, p in rows if not (p and p.completed)), None)
-    return {
-        "enrollment": enrollment,
-        "lesson_rows": rows,
-        "certificate": certificate,
-        "resume_lesson": resume or (lessons[0] if lessons else None),
-    }
-
-
-def lesson_overview(*, user, lesson: LessonPage, request) -> dict:
-    course = lesson.course
-    siblings = list(course.lessons().only("pk", "title", "path", "url_path")) if course else []
-    position = next((i for i, s in enumerate(siblings) if s.pk == lesson.pk), None)
-    enrollment = progress = None
-    activities: dict[str, ActivityProgress] = {}
-    if user and user.is_authenticated and course:
-        enrollment = Enrollment.objects.filter(user=user, course=course).first()
-        if enrollment:
-            progress = LessonProgress.objects.filter(user=user, lesson=lesson).first()
-            activities = {
-                a.block_id: a for a in ActivityProgress.objects.filter(user=user, lesson=lesson)
-            }
-    return {
-        "course": course,
-        "enrollment": enrollment,
-        "lesson_progress": progress,
-        "activity_progress": activities,
-        "lesson_number": None if position is None else position + 1,
-        "lesson_count": len(siblings),
-        "previous_lesson": siblings[position - 1] if position else None,
-        "next_lesson": (
-            siblings[position + 1]
-            if position is not None and position + 1 < len(siblings)
-            else None
-        ),
-    }
 
 
 @dataclass

@@ -5,11 +5,6 @@ from courses.training import views
 urlpatterns = [
     path("courses/<int:course_id>/enrol/", views.enrol_view, name="enrol"),
     path(
-        "courses/lessons/<int:lesson_id>/quiz/<str:block_id>/",
-        views.submit_quiz_view,
-        name="submit_quiz",
-    ),
-    path(
         "courses/activity/<int:lesson_id>/<str:block_id>",
         views.activity_view,
         name="activity",

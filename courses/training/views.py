@@ -10,9 +10,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from courses.models import Certificate, CoursePage, LessonPage
-from courses.training.activities import site_base
 from courses.training.certificates import certificate_pdf as render_certificate_pdf
-from courses.training.progress import ProgressError, enrol, learning_summary, submit_quiz
+from courses.training.progress import ProgressError, enrol, learning_summary
 from libraries.access import reaches
 
 
@@ -27,38 +26,6 @@ def enrol_view(request, course_id: int):
     else:
         messages.success(request, _("You are enrolled. Start with the first lesson."))
     return redirect(course.url)
-
-
-@login_required
-@require_POST
-def submit_quiz_view(request, lesson_id: int, block_id: str):
-    lesson = get_object_or_404(LessonPage.objects.live(), pk=lesson_id)
-    answers = {}
-    for key in request.POST:
-        if key.startswith("q-") and key[2:].isdigit():
-            answers[int(key[2:])] = request.POST.getlist(key)[:10]
-    try:
-        result = submit_quiz(
-            user=request.user,
-            lesson=lesson,
-            block_id=block_id,
-            answers=answers,
-            base=site_base(request),
-        )
-    except ProgressError as exc:
-        messages.error(request, str(exc))
-    else:
-        text = _("You answered %(correct)s of %(total)s questions correctly.") % {
-            "correct": result.correct,
-            "total": result.total,
-        }
-        if result.passed is True:
-            messages.success(request, text + " " + _("You passed."))
-        elif result.passed is False:
-            messages.warning(request, text + " " + _("Not passed yet: try again."))
-        else:
-            messages.success(request, text)
-    return redirect(f"{lesson.url}#quiz-{block_id}")
 
 
 def activity_view(request, lesson_id: int, block_id: str):

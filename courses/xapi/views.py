@@ -1,15 +1,23 @@
-"""POST /api/xapi/statements: the xAPI statements of the H5P player (one or a list).
+"""Where results arrive: the H5P player's xAPI statements and the native quiz form.
+
+POST /api/xapi/statements takes the xAPI statements of the H5P player (one or a list).
 
 Logged-in users only, Django CSRF protection as for any POST, body at most 64 KB. The actor
 is the session user; any actor in the body is replaced. Answers like an LRS: 200 with the
 list of stored statement ids; 400 with {"error": reason} and nothing stored otherwise.
 """
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from courses.models import LessonPage
 from courses.training.activities import site_base
-from courses.training.progress import record_statements
+from courses.training.progress import ProgressError
+from courses.xapi.services import record_statements, submit_quiz
 from courses.xapi.statements import MAX_BODY_BYTES, StatementError, load_statements
 
 
@@ -40,3 +48,35 @@ def xapi_statements(request):
     except StatementError as exc:
         return _error(str(exc))
     return JsonResponse([str(statement.statement_id) for statement in stored], safe=False)
+
+
+@login_required
+@require_POST
+def submit_quiz_view(request, lesson_id: int, block_id: str):
+    lesson = get_object_or_404(LessonPage.objects.live(), pk=lesson_id)
+    answers = {}
+    for key in request.POST:
+        if key.startswith("q-") and key[2:].isdigit():
+            answers[int(key[2:])] = request.POST.getlist(key)[:10]
+    try:
+        result = submit_quiz(
+            user=request.user,
+            lesson=lesson,
+            block_id=block_id,
+            answers=answers,
+            base=site_base(request),
+        )
+    except ProgressError as exc:
+        messages.error(request, str(exc))
+    else:
+        text = _("You answered %(correct)s of %(total)s questions correctly.") % {
+            "correct": result.correct,
+            "total": result.total,
+        }
+        if result.passed is True:
+            messages.success(request, text + " " + _("You passed."))
+        elif result.passed is False:
+            messages.warning(request, text + " " + _("Not passed yet: try again."))
+        else:
+            messages.success(request, text)
+    return redirect(f"{lesson.url}#quiz-{block_id}")

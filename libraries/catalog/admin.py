@@ -20,7 +20,6 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
-from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.menus import MenuItem as UIMenuItem
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
@@ -33,9 +32,12 @@ from libraries import access
 from libraries.catalog.labels import LAYOUTS, render_labels
 from libraries.catalog.marc import detect_format
 from libraries.catalog.search import Query, search_records
-from libraries.catalog.services import CatalogError, normalise_isbn, save_item
+from libraries.catalog.services import CatalogError, save_item
 from libraries.catalog.tasks import enqueue_import
 from libraries.models import Item, Library, MarcImportJob, Record
+from libraries.models.catalog import DESCRIPTIVE_FIELDS
+from libraries.network.menu import StaffMenuItem
+from training_site.text import normalise_isbn
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 MAX_LABELS = 2000
@@ -56,20 +58,7 @@ class RecordForm(WagtailAdminModelForm):
 
     class Meta:
         model = Record
-        fields = [
-            "title",
-            "subtitle",
-            "authors",
-            "publisher",
-            "place",
-            "year",
-            "isbn",
-            "language",
-            "subjects",
-            "call_number",
-            "summary",
-            "cover",
-        ]
+        fields = [*DESCRIPTIVE_FIELDS, "cover"]
         widgets = {"isbn": forms.TextInput(attrs={"maxlength": 17})}
 
 
@@ -251,11 +240,6 @@ class ItemViewSet(ModelViewSet):
 
 
 # --------------------------------------------------------------------------- MARC import
-
-
-class StaffMenuItem(MenuItem):
-    def is_shown(self, request):
-        return access.is_staff_member(request.user)
 
 
 def _require_staff(request):

@@ -9,9 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from reportlab.graphics.barcode import code128
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen import canvas
+
+from training_site.fonts import pdf_canvas, register_fonts
 
 
 @dataclass(frozen=True)
@@ -45,27 +44,6 @@ LAYOUTS = {
     )
 }
 
-_FONT = None
-
-
-def _font() -> str:
-    """A TrueType font with Vietnamese letters when the system has one, else Helvetica."""
-    global _FONT
-    if _FONT is None:
-        _FONT = "Helvetica"
-        for path in (
-            "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-            "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",
-            "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-        ):
-            try:
-                pdfmetrics.registerFont(TTFont("LabelSans", path))
-                _FONT = "LabelSans"
-                break
-            except Exception:  # noqa: BLE001, S112 - try the next font file
-                continue
-    return _FONT
-
 
 def render_labels(items, *, layout: str = "3x8", start_at: int = 1) -> bytes:
     """A PDF with one label per item: Code128 barcode, its digits, call number, library code.
@@ -74,9 +52,9 @@ def render_labels(items, *, layout: str = "3x8", start_at: int = 1) -> bytes:
     """
     sheet = LAYOUTS[layout]
     width, height = sheet.size()
-    font = _font()
+    font, _bold = register_fonts()
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
+    pdf = pdf_canvas(buffer, pagesize=A4, pageCompression=1)
     pdf.setTitle(str(_("Barcode labels")))
     slot = max(0, start_at - 1) % sheet.per_page
     drawn_on_page = False

@@ -28,27 +28,14 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from libraries.catalog.search import refresh_search_text
-from libraries.catalog.services import next_barcodes, normalise_isbn
+from libraries.catalog.services import next_barcodes
 from libraries.models import Item, Library, Record
+from libraries.models.catalog import DESCRIPTIVE_FIELDS, SEARCH_FIELDS
+from training_site.text import normalise_isbn
 
 RECORD_TERMINATOR = b"\x1d"
 BATCH_SIZE = 500
-MAPPED_FIELDS = (
-    "title",
-    "subtitle",
-    "authors",
-    "publisher",
-    "place",
-    "year",
-    "isbn",
-    "language",
-    "subjects",
-    "call_number",
-    "summary",
-    "control_number",
-    "control_number_source",
-)
+MAPPED_FIELDS = (*DESCRIPTIVE_FIELDS, "control_number", "control_number_source")
 MAPPED_TAGS = ("020", "041", "050", "082", "090", "100", "110", "245", "260", "264", "520",
                "600", "610", "650", "651", "700", "710")  # fmt: skip
 
@@ -525,7 +512,7 @@ class MarcImporter:
         probes = []
         for p in batch:
             probe = Record(**p.fields)
-            refresh_search_text(probe)
+            probe.refresh_search_text()
             probes.append(probe)
         prints = {
             probe.fingerprint
@@ -571,7 +558,7 @@ class MarcImporter:
                     for k in MAPPED_FIELDS:
                         setattr(rec, k, getattr(probe, k))
                     rec.marc = p.marc
-                    refresh_search_text(rec)
+                    rec.refresh_search_text()
                     if rec.pk is not None:
                         to_update[rec.pk] = rec
                     self.result.updated += 1
@@ -589,16 +576,7 @@ class MarcImporter:
         if to_update:
             Record.objects.bulk_update(
                 list(to_update.values()),
-                [
-                    *MAPPED_FIELDS,
-                    "marc",
-                    "search_exact",
-                    "search_folded",
-                    "title_folded",
-                    "authors_folded",
-                    "subjects_folded",
-                    "fingerprint",
-                ],  # fmt: skip
+                [*MAPPED_FIELDS, "marc", *SEARCH_FIELDS],
                 batch_size=self.batch_size,
             )
         self._write_items(targets)

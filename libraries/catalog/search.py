@@ -1,6 +1,7 @@
 """Union catalog search: the same answers on SQLite and PostgreSQL, with or without accents.
 
-Each record keeps two search texts, written by `refresh_search_text()`:
+Each record keeps two search texts, written by `Record.refresh_search_text()` with the
+folding rules of `training_site.text`:
 
 * ``search_exact``: NFC, lower case, every run of non-letters/digits turned into one space,
   padded with a space at both ends (`` lịch sử việt nam ``);
@@ -24,9 +25,7 @@ rows are asked for the rest. The page count is the number of candidates (no COUN
 
 from __future__ import annotations
 
-import hashlib
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -44,92 +43,8 @@ from django.db.models import (
     When,
 )
 
-_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
-_NON_ALNUM_ASCII = re.compile(r"[^a-z0-9]+")
-
-
-def nfc(value: str) -> str:
-    return unicodedata.normalize("NFC", value or "")
-
-
-def _fold_char(ch: str) -> str:
-    value = unicodedata.normalize("NFD", ch.replace("đ", "d").replace("Đ", "D"))
-    value = "".join(c for c in value if unicodedata.category(c) != "Mn")
-    # Letters such as ø, ł, æ have no decomposition; keep the folded text ASCII for indexes.
-    value = value.lower().translate(_EXTRA_FOLDS)
-    return unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
-
-
-_EXTRA_FOLDS = str.maketrans(
-    {"ø": "o", "ł": "l", "æ": "ae", "œ": "oe", "ß": "ss", "ı": "i", "þ": "th", "ð": "d"}
-)
-
-
-class _FoldTable(dict):
-    """str.translate table folding one character at a time, filled on first use."""
-
-    def __missing__(self, code: int) -> str:
-        folded = _fold_char(chr(code))
-        self[code] = folded
-        return folded
-
-
-_FOLD_TABLE = _FoldTable({code: chr(code).lower() for code in range(128)})
-
-
-def fold(value: str) -> str:
-    """Lower-case, accent-free form: NFD, drop combining marks, map đ/Đ (not a mark) to d."""
-    value = value or ""
-    if value.isascii():
-        return value.lower()
-    return unicodedata.normalize("NFC", value).translate(_FOLD_TABLE)
-
-
-def exact_words(value: str) -> str:
-    """NFC lower-case words separated by single spaces."""
-    return " ".join(_NON_WORD.sub(" ", nfc(value).lower()).split())
-
-
-def folded_words(value: str) -> str:
-    return " ".join(_NON_ALNUM_ASCII.sub(" ", fold(value)).split())
-
-
-def _padded(words: str) -> str:
-    return f" {words} " if words else ""
-
-
-def record_fingerprint(*, title: str, authors: str, publisher: str, year) -> str:
-    """Identity of a record without ISBN or control number: normalised title, author, etc."""
-    key = "|".join(
-        [folded_words(title), folded_words(authors), folded_words(publisher), str(year or "")]
-    )
-    return hashlib.sha1(key.encode("ascii"), usedforsecurity=False).hexdigest()
-
-
-def refresh_search_text(record) -> None:
-    """Recompute a record's search columns and fingerprint from its fields (no save)."""
-    for name in ("title", "subtitle", "authors", "publisher", "place", "subjects", "summary"):
-        value = getattr(record, name) or ""
-        if not value.isascii():
-            setattr(record, name, nfc(value))
-    title = f"{record.title} {record.subtitle}"
-    subjects = record.subjects.replace("\n", " ")
-    title_f = folded_words(title)
-    authors_f = folded_words(record.authors)
-    subjects_f = folded_words(subjects)
-    publisher_f = folded_words(record.publisher)
-    record.search_exact = _padded(
-        exact_words(" ".join([title, record.authors, subjects, record.publisher, record.isbn]))
-    )
-    record.search_folded = _padded(
-        " ".join(w for w in (title_f, authors_f, subjects_f, publisher_f, record.isbn) if w)
-    )
-    record.title_folded = _padded(title_f)
-    record.authors_folded = _padded(authors_f)
-    record.subjects_folded = _padded(subjects_f)
-    key = "|".join([folded_words(record.title), authors_f, publisher_f, str(record.year or "")])
-    record.fingerprint = hashlib.sha1(key.encode("ascii"), usedforsecurity=False).hexdigest()
-
+from libraries.models import Item, Library, Record
+from training_site.text import exact_words, folded_words, normalise_isbn
 
 CANDIDATE_LIMIT = 1000
 RECENT_WINDOW = 20_000
@@ -232,16 +147,12 @@ def search_records(query: Query):
 
 def search(query: Query):
     """`search_records()` and how many records it holds (the page count needs no query)."""
-    from libraries.models import Item, Library, Record
-
     qs = Record.objects.all()
     ranks = []
     likes = []  # (column, text): every one must be contained in the column
     words, exact = query_words(query.text) if query.field != "isbn" else ([], [])
     if query.field == "isbn":
         digits = re.sub(r"[^0-9Xx]", "", query.text)
-        from libraries.catalog.services import normalise_isbn
-
         isbn13 = normalise_isbn(digits)
         if not digits:
             return Record.objects.none(), 0

@@ -10,29 +10,16 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from stdnum import isbn as stdnum_isbn
 
 from libraries import access
 from libraries.models import BarcodeSequence, Item, Library, Record
+from training_site.text import normalise_isbn
 
 BARCODE_DIGITS = 7
 
 
 class CatalogError(ValidationError):
     """A catalog rule refused a change; the message is for staff."""
-
-
-def normalise_isbn(value: str) -> str:
-    """A valid ISBN-10 or ISBN-13 as its 13-digit form, or "" when it is not a valid ISBN."""
-    value = (value or "").strip()
-    if not value:
-        return ""
-    # MARC 020$a often carries a qualifier: "0805200517 (pbk.)".
-    candidate = value.split()[0].strip(".:;,")
-    try:
-        return stdnum_isbn.to_isbn13(stdnum_isbn.validate(candidate))
-    except Exception:  # noqa: BLE001 - stdnum raises several ValidationError subclasses
-        return ""
 
 
 def format_barcode(library: Library, number: int) -> str:

@@ -1,0 +1,2 @@
+"""Circulation: reader cards, rules, loans, holds, transfers, inter-library loans, the desk,
+notices."""

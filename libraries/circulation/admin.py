@@ -1,30 +1,29 @@
-"""Staff screens of the circulation area in the Wagtail admin: reader card applications."""
+"""Staff screens of the circulation area in the Wagtail admin: the desk link, reader card
+applications (on the decision screens shared with join requests) and circulation rules."""
 
 from django import forms
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
-from wagtail.admin.menu import MenuItem
 from wagtail.admin.views import generic
+from wagtail.admin.viewsets.base import ViewSet
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from libraries.access import (
     can_administer,
     is_network_admin,
-    is_staff_member,
     libraries_administered_by,
     library_filter,
 )
 from libraries.circulation import patrons
 from libraries.circulation.services import CirculationError
 from libraries.models import CirculationRule, RegistrationRequest
+from libraries.network.decisions import DecisionReasonForm, DecisionViewSet
+from libraries.network.menu import StaffMenuItem
 
 
 def scope_registrations(user, queryset):
@@ -32,101 +31,57 @@ def scope_registrations(user, queryset):
     return queryset.filter(library_filter(user, "home_library"))
 
 
-def _require_staff(request):
-    if not is_staff_member(request.user):
-        raise PermissionDenied
-
-
-def registration_list(request):
-    _require_staff(request)
-    status = request.GET.get("status", RegistrationRequest.Status.PENDING)
-    if status not in RegistrationRequest.Status.values:
-        status = RegistrationRequest.Status.PENDING
-    requests = scope_registrations(
-        request.user, RegistrationRequest.objects.select_related("home_library", "patron")
-    ).filter(status=status)[:200]
-    return render(
-        request,
-        "libraries/admin/registration_list.html",
-        {
-            "page_title": _("Reader card applications"),
-            "header_title": _("Reader card applications"),
-            "header_icon": "user",
-            "requests": requests,
-            "status": status,
-            "statuses": RegistrationRequest.Status.choices,
-        },
+class RejectApplicationForm(DecisionReasonForm):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason for rejection (sent to the applicant)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
     )
 
 
-def registration_decide(request, pk):
-    _require_staff(request)
-    application = get_object_or_404(
-        scope_registrations(
-            request.user, RegistrationRequest.objects.select_related("home_library")
-        ),
-        pk=pk,
-    )
-    if request.method == "POST":
-        try:
-            if request.POST.get("decision") == "approve":
-                patron = patrons.approve_registration(request_id=application.pk, by=request.user)
-                messages.success(request, _("Card %(card)s issued.") % {"card": patron.card_number})
-            else:
-                patrons.reject_registration(
-                    request_id=application.pk,
-                    by=request.user,
-                    reason=request.POST.get("reason", "")[:1000],
-                )
-                messages.success(request, _("Application rejected; the applicant is told why."))
-        except CirculationError as error:
-            messages.error(request, error.message)
-            return HttpResponseRedirect(reverse("circulation_registration_decide", args=[pk]))
-        return HttpResponseRedirect(reverse("circulation_registrations"))
-    return render(
-        request,
-        "libraries/admin/registration_decide.html",
-        {
-            "page_title": _("Reader card application"),
-            "header_title": _("Reader card application"),
-            "header_icon": "user",
-            "application": application,
-        },
-    )
+class CardApplicationViewSet(DecisionViewSet):
+    """Online reader card applications, decided by staff of the chosen home library."""
+
+    model = RegistrationRequest
+    name = "circulation_registrations"
+    url_prefix = "circulation/applications"
+    icon = "user"
+    menu_label = gettext_lazy("Reader card applications")
+    add_to_admin_menu = True
+    menu_order = 910
+    index_template_name = "libraries/admin/card_applications/index.html"
+    review_template_name = "libraries/admin/card_applications/review.html"
+    context_object_name = "application"
+    list_select_related = ("home_library", "patron")
+    reject_form_class = RejectApplicationForm
+    reason_required_message = gettext_lazy("Give the applicant a reason.")
+    decision_errors = (CirculationError,)
+
+    def scope(self, user, queryset):
+        return scope_registrations(user, queryset)
+
+    def approve(self, application, *, by):
+        patron = patrons.approve_registration(request_id=application.pk, by=by)
+        return _("Card %(card)s issued.") % {"card": patron.card_number}
+
+    def reject(self, application, *, by, reason):
+        patrons.reject_registration(request_id=application.pk, by=by, reason=reason)
+        return _("Application rejected; the applicant is told why.")
 
 
-@hooks.register("register_admin_urls")
-def register_circulation_urls():
-    return [
-        path("circulation/applications/", registration_list, name="circulation_registrations"),
-        path(
-            "circulation/applications/<int:pk>/",
-            registration_decide,
-            name="circulation_registration_decide",
-        ),
-    ]
+class DeskLinkViewSet(ViewSet):
+    """The circulation desk lives outside the admin (/desk/); staff reach it from the menu."""
 
+    name = "circulation_desk"
+    icon = "doc-full"
+    menu_label = gettext_lazy("Circulation desk")
+    add_to_admin_menu = True
+    menu_order = 905
+    menu_item_class = StaffMenuItem
 
-class StaffMenuItem(MenuItem):
-    def is_shown(self, request):
-        return is_staff_member(request.user)
-
-
-@hooks.register("register_admin_menu_item")
-def register_applications_menu_item():
-    return StaffMenuItem(
-        gettext_lazy("Reader card applications"),
-        "/admin/circulation/applications/",
-        icon_name="user",
-        order=910,
-    )
-
-
-@hooks.register("register_admin_menu_item")
-def register_desk_menu_item():
-    return StaffMenuItem(
-        gettext_lazy("Circulation desk"), "/desk/", icon_name="doc-full", order=905
-    )
+    @property
+    def menu_url(self):
+        return reverse("libraries:desk")
 
 
 # --- Circulation rules ----------------------------------------------------------------------
@@ -238,5 +193,5 @@ class CirculationRuleViewSet(ModelViewSet):
 
 
 @hooks.register("register_admin_viewset")
-def register_rule_viewset():
-    return CirculationRuleViewSet()
+def register_circulation_viewsets():
+    return [DeskLinkViewSet(), CardApplicationViewSet(), CirculationRuleViewSet()]

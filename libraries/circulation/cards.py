@@ -1,44 +1,17 @@
 """PDF output of the circulation area: the printable reader card."""
 
 import io
-from pathlib import Path
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode import code128, qr
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen import canvas
 
-FONT = "KBSans"
-FONT_BOLD = "KBSans-Bold"
-FONT_CANDIDATES = [
-    Path(settings.BASE_DIR) / "static" / "fonts",
-    Path("/usr/share/fonts/truetype/dejavu"),
-]
+from training_site.fonts import pdf_canvas, register_fonts
 
 # ISO/IEC 7810 ID-1, the size of a bank card.
 CARD_SIZE = (85.6 * mm, 54 * mm)
-
-
-class FontMissing(RuntimeError):
-    pass
-
-
-def register_fonts() -> tuple[str, str]:
-    """Register a TTF with Vietnamese glyphs (DejaVu Sans); fail loudly if none is found."""
-    if FONT in pdfmetrics.getRegisteredFontNames():
-        return FONT, FONT_BOLD
-    for folder in FONT_CANDIDATES:
-        regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
-        if regular.is_file() and bold.is_file():
-            pdfmetrics.registerFont(TTFont(FONT, str(regular)))
-            pdfmetrics.registerFont(TTFont(FONT_BOLD, str(bold)))
-            return FONT, FONT_BOLD
-    raise FontMissing("DejaVuSans.ttf not found in " + ", ".join(map(str, FONT_CANDIDATES)))
 
 
 def _fit(pdf, text: str, font: str, size: float, width: float) -> float:
@@ -52,7 +25,7 @@ def reader_card_pdf(patron, verify_url: str = "") -> bytes:
     regular, bold = register_fonts()
     buffer = io.BytesIO()
     width, height = CARD_SIZE
-    pdf = canvas.Canvas(buffer, pagesize=CARD_SIZE)
+    pdf = pdf_canvas(buffer, pagesize=CARD_SIZE)
     pdf.setTitle(_("Reader card %(card)s") % {"card": patron.card_number})
     pdf.setFillColorRGB(0.043, 0.365, 0.478)
     pdf.rect(0, height - 12 * mm, width, 12 * mm, stroke=0, fill=1)
@@ -81,7 +54,9 @@ def reader_card_pdf(patron, verify_url: str = "") -> bytes:
     widget = qr.QrCodeWidget(verify_url or patron.card_number)
     x0, y0, x1, y1 = widget.getBounds()
     side = 22 * mm
-    drawing = Drawing(side, side, transform=[side / (x1 - x0), 0, 0, side / (y1 - y0), 0, 0])
+    scale = [side / (x1 - x0), 0, 0, side / (y1 - y0), 0, 0]
+    # The drawing's starting font would otherwise be Helvetica.
+    drawing = Drawing(side, side, transform=scale, initialFontName=regular)
     drawing.add(widget)
     renderPDF.draw(drawing, pdf, width - side - 2 * mm, 4 * mm)
     pdf.showPage()

@@ -3,14 +3,23 @@
 import datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from libraries.access import reaches
 from libraries.circulation.services import CirculationError
-from libraries.models import Library, Patron, PatronCategory, PatronSequence, RegistrationRequest
+from libraries.models import (
+    Library,
+    Loan,
+    Patron,
+    PatronCategory,
+    PatronSequence,
+    RegistrationRequest,
+)
 from libraries.models.patrons import CHILD_AGE, age_on
 
 CARD_YEARS = {PatronCategory.CHILD: 1, PatronCategory.STUDENT: 1}
@@ -112,9 +121,6 @@ def set_card_status(*, patron_id: int, by, blocked: bool, reason: str = "") -> P
 @transaction.atomic
 def link_account(*, patron_id: int, by, login: str) -> Patron:
     """Link a card to a site account (username or email), so the reader sees their loans."""
-    from django.contrib.auth import get_user_model
-    from django.db.models import Q
-
     patron = Patron.objects.select_for_update().select_related("home_library").get(pk=patron_id)
     _ensure_staff(by, patron.home_library)
     login = login.strip()
@@ -214,8 +220,6 @@ def reject_registration(*, request_id: int, by, reason: str) -> RegistrationRequ
 @transaction.atomic
 def anonymise_child_loans(*, older_than_days: int, now=None) -> int:
     """Remove the reader from children's returned loans (the row stays for statistics)."""
-    from libraries.models import Loan
-
     now = now or timezone.now()
     cutoff = now - datetime.timedelta(days=older_than_days)
     return Loan.objects.filter(

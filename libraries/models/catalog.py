@@ -5,7 +5,13 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from training_site.text import exact_words, folded_words, nfc, record_fingerprint
+
 from .network import Library
+
+
+def _padded(words: str) -> str:
+    return f" {words} " if words else ""
 
 
 class Record(models.Model):
@@ -45,8 +51,8 @@ class Record(models.Model):
         related_name="catalogued_records",
         help_text=_("The library that imported or first catalogued this record."),
     )
-    # Search text kept in step by libraries.catalog.search.refresh_search_text() (called by save()
-    # and by every bulk write): " word word " lower-case, NFC (exact) and accent-folded.
+    # Search text kept in step by refresh_search_text() (called by save() and by every bulk
+    # write): " word word " lower-case, NFC (exact) and accent-folded.
     search_exact = models.TextField(blank=True, default="", editable=False)
     search_folded = models.TextField(blank=True, default="", editable=False)
     title_folded = models.TextField(blank=True, default="", editable=False)
@@ -64,19 +70,56 @@ class Record(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        from libraries.catalog.search import refresh_search_text
-
-        refresh_search_text(self)
+        self.refresh_search_text()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = set(update_fields) | set(SEARCH_FIELDS)
         super().save(*args, **kwargs)
+
+    def refresh_search_text(self) -> None:
+        """Recompute the search columns and fingerprint from the fields (no save)."""
+        for name in ("title", "subtitle", "authors", "publisher", "place", "subjects", "summary"):
+            value = getattr(self, name) or ""
+            if not value.isascii():
+                setattr(self, name, nfc(value))
+        title = f"{self.title} {self.subtitle}"
+        subjects = self.subjects.replace("\n", " ")
+        title_f = folded_words(title)
+        authors_f = folded_words(self.authors)
+        subjects_f = folded_words(subjects)
+        publisher_f = folded_words(self.publisher)
+        self.search_exact = _padded(
+            exact_words(" ".join([title, self.authors, subjects, self.publisher, self.isbn]))
+        )
+        self.search_folded = _padded(
+            " ".join(w for w in (title_f, authors_f, subjects_f, publisher_f, self.isbn) if w)
+        )
+        self.title_folded = _padded(title_f)
+        self.authors_folded = _padded(authors_f)
+        self.subjects_folded = _padded(subjects_f)
+        self.fingerprint = record_fingerprint(
+            title=self.title, authors=self.authors, publisher=self.publisher, year=self.year
+        )
 
     @property
     def subject_list(self) -> list[str]:
         return [line.strip() for line in self.subjects.splitlines() if line.strip()]
 
 
+# What a cataloguer describes (the staff form, MARC import and export map the same fields).
+DESCRIPTIVE_FIELDS = (
+    "title",
+    "subtitle",
+    "authors",
+    "publisher",
+    "place",
+    "year",
+    "isbn",
+    "language",
+    "subjects",
+    "call_number",
+    "summary",
+)
 SEARCH_FIELDS = (
     "search_exact",
     "search_folded",

@@ -1,8 +1,7 @@
 """The library network: libraries in a tree, who works where, and schools asking to join."""
 
-import unicodedata
-
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models, transaction
 from django.db.models import Q
@@ -10,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.fields import RichTextField
 from wagtail.models import Page
+
+from training_site.text import normalise_name
 
 code_validator = RegexValidator(
     r"^[A-Z0-9]{2,10}$",
@@ -95,8 +96,6 @@ class Library(models.Model):
         return bool(other.path) and self.path.startswith(other.path)
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
         if self.code:
             self.code = self.code.strip().upper()
         if self.parent_id and self.pk and self.parent.path.startswith(self.path or "\0"):
@@ -153,13 +152,6 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.get_role_display()} · {self.library.code}"
-
-
-def normalise_name(value: str) -> str:
-    """Case-, accent- and space-insensitive form of a name, to catch duplicate requests."""
-    value = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
-    value = "".join(ch for ch in value if unicodedata.category(ch) != "Mn")
-    return " ".join(value.lower().split())
 
 
 class StaffDecision(models.Model):

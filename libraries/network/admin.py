@@ -1,56 +1,32 @@
 """Staff screens of the network in the Wagtail admin: libraries, memberships, join requests.
 
+Join requests use the decision screens shared with reader card applications (decisions.py).
+
 Every queryset and every object goes through libraries/access.py: what is out of a user's
 reach is not found (404); what they can see but may not change is refused (403).
 """
 
-import functools
-
 from django import forms
-from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, IntegerField, Q, Value, When
-from django.shortcuts import get_object_or_404, redirect
-from django.urls import path, reverse
+from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
-from django.views.defaults import permission_denied
-from django.views.generic import TemplateView
 from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
-from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
-from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.history import HistoryView
 from wagtail.admin.views.generic.usage import UsageView
-from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
+from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from libraries import access
 from libraries.models import JoinRequest, Library, Membership, Role
 from libraries.network import services as network
+from libraries.network.decisions import DecisionViewSet, forbid_instead_of_redirect
 from libraries.network.forms import RejectJoinRequestForm
-
-
-def forbid_instead_of_redirect(view):
-    """Answer a refusal inside a screen with 403, not Wagtail's redirect to the dashboard.
-
-    A forged or stale request then fails plainly and visibly, and tests can tell a refusal
-    from a success.
-    """
-
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as error:
-            return permission_denied(request, error)
-
-    return wrapped
 
 
 class ForbiddenNotRedirectMixin:
@@ -321,143 +297,40 @@ class MembershipViewSet(ForbiddenNotRedirectMixin, ModelViewSet):
 # --- Join requests -----------------------------------------------------------------------
 
 
-def join_requests_for(user):
-    """Requests addressed to libraries the user administers, pending ones first."""
-    return (
-        access.scope_join_requests(user, JoinRequest.objects.select_related("parent", "library"))
-        .annotate(
-            pending_first=Case(
-                When(status=JoinRequest.Status.PENDING, then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            )
-        )
-        .order_by("pending_first", "-created_at")
-    )
+class JoinRequestViewSet(DecisionViewSet):
+    """Schools asking to join, decided by the admins of the library they asked to join."""
 
-
-def _ensure_can_view_join_requests(user):
-    if not user.has_perm("libraries.view_joinrequest"):
-        raise PermissionDenied
-
-
-class JoinRequestIndexView(WagtailAdminTemplateMixin, TemplateView):
-    template_name = "libraries/admin/join_request_index.html"
-    page_title = _("Join requests")
-    header_icon = "mail"
-
-    def dispatch(self, request, *args, **kwargs):
-        _ensure_can_view_join_requests(request.user)
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_breadcrumbs_items(self):
-        return [*self.breadcrumbs_items, {"url": "", "label": self.page_title}]
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        requests = list(join_requests_for(self.request.user)[:200])
-        context["pending"] = [r for r in requests if r.status == JoinRequest.Status.PENDING]
-        context["decided"] = [r for r in requests if r.status != JoinRequest.Status.PENDING]
-        return context
-
-
-class JoinRequestReviewView(WagtailAdminTemplateMixin, TemplateView):
-    template_name = "libraries/admin/join_request_review.html"
-    header_icon = "mail"
-
-    def dispatch(self, request, *args, **kwargs):
-        _ensure_can_view_join_requests(request.user)
-        self.object = get_object_or_404(join_requests_for(request.user), pk=kwargs["pk"])
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_page_title(self):
-        return self.object.school_name
-
-    def get_breadcrumbs_items(self):
-        return [
-            *self.breadcrumbs_items,
-            {"url": reverse("libraries_join_requests:index"), "label": _("Join requests")},
-            {"url": "", "label": self.object.school_name},
-        ]
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["join_request"] = self.object
-        context["reject_form"] = RejectJoinRequestForm()
-        context["can_decide"] = self.object.status == JoinRequest.Status.PENDING
-        return context
-
-
-def _decision_target(request, pk):
-    """The request to decide, found only among those the user may see (else 404)."""
-    _ensure_can_view_join_requests(request.user)
-    if not request.user.has_perm("libraries.change_joinrequest"):
-        raise PermissionDenied
-    return get_object_or_404(join_requests_for(request.user), pk=pk)
-
-
-@require_POST
-def approve_join_request_view(request, pk):
-    join_request = _decision_target(request, pk)
-    try:
-        decision = network.approve_join_request(request=join_request, by=request.user)
-    except network.JoinRequestError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(
-            request,
-            gettext("%(library)s has joined the network with code %(code)s; %(email)s is invited.")
-            % {
-                "library": decision.library.name,
-                "code": decision.library.code,
-                "email": join_request.contact_email,
-            },
-        )
-    return redirect("libraries_join_requests:index")
-
-
-@require_POST
-def reject_join_request_view(request, pk):
-    join_request = _decision_target(request, pk)
-    form = RejectJoinRequestForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, gettext("Give a reason: the school will read it."))
-        return redirect("libraries_join_requests:review", pk=join_request.pk)
-    try:
-        network.reject_join_request(
-            request=join_request, by=request.user, reason=form.cleaned_data["reason"]
-        )
-    except network.JoinRequestError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(
-            request,
-            gettext("The request of %(school)s was rejected; the contact has been told why.")
-            % {"school": join_request.school_name},
-        )
-    return redirect("libraries_join_requests:index")
-
-
-class JoinRequestMenuItem(MenuItem):
-    def is_shown(self, request):
-        return request.user.has_perm("libraries.view_joinrequest")
-
-
-class JoinRequestViewSet(ViewSet):
+    model = JoinRequest
     name = "libraries_join_requests"
     url_prefix = "network/join-requests"
     icon = "mail"
     menu_label = _("Join requests")
-    menu_item_class = JoinRequestMenuItem
+    index_template_name = "libraries/admin/join_requests/index.html"
+    review_template_name = "libraries/admin/join_requests/review.html"
+    context_object_name = "join_request"
+    list_select_related = ("parent", "library")
+    reject_form_class = RejectJoinRequestForm
+    reason_required_message = _("Give a reason: the school will read it.")
+    decision_errors = (network.JoinRequestError,)
 
-    def get_urlpatterns(self):
-        forbid = forbid_instead_of_redirect
-        return [
-            path("", forbid(JoinRequestIndexView.as_view()), name="index"),
-            path("<int:pk>/", forbid(JoinRequestReviewView.as_view()), name="review"),
-            path("<int:pk>/approve/", forbid(approve_join_request_view), name="approve"),
-            path("<int:pk>/reject/", forbid(reject_join_request_view), name="reject"),
-        ]
+    def scope(self, user, queryset):
+        return access.scope_join_requests(user, queryset)
+
+    def approve(self, join_request, *, by):
+        decision = network.approve_join_request(request=join_request, by=by)
+        return gettext(
+            "%(library)s has joined the network with code %(code)s; %(email)s is invited."
+        ) % {
+            "library": decision.library.name,
+            "code": decision.library.code,
+            "email": join_request.contact_email,
+        }
+
+    def reject(self, join_request, *, by, reason):
+        network.reject_join_request(request=join_request, by=by, reason=reason)
+        return gettext("The request of %(school)s was rejected; the contact has been told why.") % {
+            "school": join_request.school_name
+        }
 
 
 class NetworkViewSetGroup(ViewSetGroup):

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from wagtail.models import Page
 
 from libraries.models import JoinRequest, Library, Membership, NetworkPage, Role
+from training_site.models import HomePage
 
 DEMO_PASSWORD = "demo12345"  # noqa: S105  (documented in README.md; demo only)
 
@@ -102,8 +103,6 @@ def load_join_request(libraries: dict[str, Library]) -> None:
 def load_network_page() -> None:
     if NetworkPage.objects.exists():
         return
-    from training_site.models import HomePage
-
     home = HomePage.objects.first() or Page.objects.get(depth=1)
     home.add_child(
         instance=NetworkPage(

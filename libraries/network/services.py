@@ -4,7 +4,6 @@ Views and admin screens call these functions and never repeat their rules.
 """
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from allauth.account.forms import default_token_generator
@@ -22,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from libraries import access
 from libraries.models import JoinRequest, Library, Membership, Role
-from libraries.models.network import normalise_name
+from training_site.text import folded_words, normalise_name
 
 # Words that say what kind of institution a name is; they carry no identity for a code.
 _GENERIC_WORDS = {"truong", "thu", "vien", "school", "library", "cap", "so"}
@@ -106,13 +105,9 @@ def submit_join_request(
 
 
 def _ascii_words(name: str) -> list[str]:
-    words = []
-    for word in name.split():
-        folded = unicodedata.normalize("NFD", word.replace("đ", "d").replace("Đ", "D"))
-        folded = re.sub(r"[^A-Za-z0-9]", "", folded)
-        if folded:
-            words.append(folded)
-    return words
+    """The name's words folded to ASCII, punctuation inside a word dropped ("Lê-Lợi" -> "leloi")."""
+    words = ("".join(folded_words(word).split()) for word in name.split())
+    return [word for word in words if word]
 
 
 def derive_library_code(name: str) -> str:

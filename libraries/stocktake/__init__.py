@@ -1,0 +1,1 @@
+"""Stocktaking: scans against the catalog, the report, and closing with confirmed changes."""

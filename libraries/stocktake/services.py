@@ -7,6 +7,7 @@ explicit confirmation marks the expected-but-unseen items as missing.
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -139,8 +140,6 @@ class StocktakeReport:
 
 def counts(stocktake: Stocktake) -> dict[str, int]:
     """Live counts for the scanning page, computed by the database."""
-    from django.db.models import Count
-
     by_result = dict(
         stocktake.scans.values_list("result").annotate(n=Count("pk")).values_list("result", "n")
     )

@@ -1,13 +1,11 @@
 """Stocktaking pages: start, scan (keeps up with a scanner), upload, report, export, close."""
 
-import csv
-import io
 import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,7 +15,9 @@ from libraries.access import libraries_visible_to, library_filter
 from libraries.models import Stocktake
 from libraries.stocktake import services as inventory
 from libraries.stocktake.forms import BarcodeFileForm, StocktakeForm
+from libraries.stocktake.report_pdf import stocktake_report_pdf
 from libraries.stocktake.services import StocktakeError
+from training_site.spreadsheets import attachment, spreadsheet_response
 
 MAX_BATCH = 500
 
@@ -138,89 +138,20 @@ def stocktake_report(request, pk):
 
 @login_required
 def stocktake_export(request, pk, fmt):
+    """The report as CSV, XLSX or PDF."""
     stocktake = get_object_or_404(_stocktakes(request), pk=pk)
     report = inventory.report(stocktake)
     name = f"stocktake-{stocktake.library.code}-{stocktake.pk}"
     header = [_("Section"), _("Barcode"), _("Title"), _("Call number"), _("Owner"), _("Status")]
-    if fmt == "csv":
-        buffer = io.StringIO()
-        buffer.write("\ufeff")  # Excel opens UTF-8 with a BOM correctly
-        writer = csv.writer(buffer)
-        writer.writerow(header)
-        writer.writerows(report.rows())
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    elif fmt == "xlsx":
-        from openpyxl import Workbook
-
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(_("Stocktake"))
-        sheet.append(header)
-        for row in report.rows():
-            sheet.append(list(row))
-        out = io.BytesIO()
-        workbook.save(out)
-        response = HttpResponse(
-            out.getvalue(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    if fmt == "pdf":
+        return attachment(
+            stocktake_report_pdf(report, header),
+            content_type="application/pdf",
+            filename=f"{name}.pdf",
         )
-    elif fmt == "pdf":
-        response = HttpResponse(_report_pdf(report, header), content_type="application/pdf")
-    else:
-        raise Http404
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return response
-
-
-def _report_pdf(report, header) -> bytes:
-    from xml.sax.saxutils import escape
-
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4, landscape
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
-
-    from libraries.circulation.cards import register_fonts
-
-    regular, bold = register_fonts()
-    out = io.BytesIO()
-    doc = SimpleDocTemplate(out, pagesize=landscape(A4), title=_("Stocktake report"))
-    title_style = ParagraphStyle("t", fontName=bold, fontSize=14, leading=18)
-    cell = ParagraphStyle("c", fontName=regular, fontSize=8, leading=10)
-    stocktake = report.stocktake
-    counts = report.counts
-    summary = ", ".join(
-        [
-            _("expected %(n)s") % {"n": counts["expected"]},
-            _("found %(n)s") % {"n": counts["found"]},
-            _("missing %(n)s") % {"n": counts["missing"]},
-            _("misplaced %(n)s") % {"n": counts["misplaced"]},
-            _("unknown %(n)s") % {"n": counts["unknown"]},
-            _("wrong status %(n)s") % {"n": counts["wrong_status"]},
-        ]
+    return spreadsheet_response(
+        fmt, header=header, rows=report.rows(), title=_("Stocktake"), filename=name
     )
-    data = [[Paragraph(escape(h), cell) for h in header]] + [
-        [Paragraph(escape(str(v)), cell) for v in row] for row in report.rows()
-    ]
-    table = Table(data, repeatRows=1, colWidths=[80, 90, 280, 90, 60, 100])
-    table.setStyle(
-        TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
-            ]
-        )
-    )
-    doc.build(
-        [
-            Paragraph(
-                escape(_("Stocktake report · %(library)s") % {"library": stocktake.library.name}),
-                title_style,
-            ),
-            Paragraph(escape(summary), cell),
-            table,
-        ]
-    )
-    return out.getvalue()
 
 
 @login_required

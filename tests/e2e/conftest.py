@@ -1,10 +1,18 @@
+"""The one Chromium every browser test shares.
+
+Playwright's sync API keeps an asyncio loop running in the test thread for as long as it is
+started, and Django refuses ORM calls while a loop runs unless DJANGO_ALLOW_ASYNC_UNSAFE is
+set. So the variable is set exactly while Playwright runs: from the first browser test of
+this package to the last (package scope: one launch per test process), and restored before
+any other test. tests/conftest.py checks that no other test sees it.
+"""
+
 import os
 
 import pytest
+from playwright.sync_api import sync_playwright
 
-# Playwright's sync API runs an event loop in this thread; pytest-django's async-safety
-# check would refuse the ORM calls that follow. Fine for tests only.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -16,13 +24,35 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
+@pytest.fixture(scope="package")
+def chromium():
+    previous = os.environ.get(ASYNC_UNSAFE)
+    os.environ[ASYNC_UNSAFE] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+            )
+            try:
+                yield browser
+            finally:
+                browser.close()
+    finally:
+        if previous is None:
+            del os.environ[ASYNC_UNSAFE]
+        else:
+            os.environ[ASYNC_UNSAFE] = previous
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
+
+@pytest.fixture
+def browser(chromium, request):
+    """The shared browser for one test: the contexts (and pages) it opens are closed after it,
+    so no cookie or localStorage reaches the next test."""
+    assert request.node.get_closest_marker("e2e"), (
+        f"{request.node.nodeid} drives Chromium: mark it with pytest.mark.e2e"
+    )
+    before = set(chromium.contexts)
+    yield chromium
+    for context in chromium.contexts:
+        if context not in before:
+            context.close()

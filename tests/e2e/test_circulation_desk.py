@@ -1,7 +1,5 @@
 """The desk and the stocktake page in a real browser, driven by the keyboard like a scanner."""
 
-import os
-
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -11,21 +9,7 @@ from libraries.stocktake import services as inventory
 from tests.factories import LibraryFactory, MembershipFactory, UserFactory
 from tests.libraries.circulation.factories import ItemFactory, PatronFactory
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def desk_browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield browser
-        browser.close()
 
 
 def logged_in_page(browser, live_server, user):
@@ -52,13 +36,13 @@ def scan(page, code):
     page.keyboard.press("Enter")
 
 
-def test_desk_by_keyboard_only(desk_browser, live_server):
+def test_desk_by_keyboard_only(browser, live_server):
     school = LibraryFactory(code="THCSA", name="Thư viện THCS A")
     librarian = UserFactory(username="thuthu")
     MembershipFactory(user=librarian, library=school, role=Role.LIBRARIAN)
     patron = PatronFactory(home_library=school, full_name="Phạm Minh Châu")
     item = ItemFactory(library=school, record__title="Dế Mèn phiêu lưu ký")
-    page = logged_in_page(desk_browser, live_server, librarian)
+    page = logged_in_page(browser, live_server, librarian)
     page.goto(f"{live_server.url}/desk/")
     status = page.locator("#desk-status")
     assert page.evaluate("document.activeElement.id") == "desk-code"
@@ -84,13 +68,13 @@ def test_desk_by_keyboard_only(desk_browser, live_server):
     assert loan.patron == patron and loan.returned_at is not None
 
 
-def test_stocktake_queue_survives_a_stalled_connection(desk_browser, live_server):
+def test_stocktake_queue_survives_a_stalled_connection(browser, live_server):
     school = LibraryFactory(code="THCSB")
     librarian = UserFactory(username="kiemke")
     MembershipFactory(user=librarian, library=school, role=Role.LIBRARIAN)
     items = [ItemFactory(library=school, barcode=f"THCSB{n:05d}") for n in range(3)]
     stocktake = inventory.start_stocktake(library=school, by=librarian)
-    page = logged_in_page(desk_browser, live_server, librarian)
+    page = logged_in_page(browser, live_server, librarian)
     dropped = []
 
     def flaky(route):

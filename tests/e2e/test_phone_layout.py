@@ -1,10 +1,7 @@
 """The public pages on a 360-px-wide phone, in a real browser: no sideways scrolling,
 every form field labelled, and the keyboard reaches the content first."""
 
-import os
-
 import pytest
-from playwright.sync_api import sync_playwright
 
 from libraries.network.demo import load_libraries, load_network_page
 
@@ -37,27 +34,13 @@ PAGES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def browser():
-    # Playwright's sync API runs an event loop in this thread; the test's ORM calls are fine.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=["--no-sandbox"]
-        )
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
 def phone(browser, live_server):
     ensure_home_page()
     load_libraries()
     load_network_page()
     context = browser.new_context(viewport={"width": 360, "height": 740}, locale="en-US")
-    page = context.new_page()
-    yield page, live_server.url
-    context.close()
+    yield context.new_page(), live_server.url
 
 
 def test_public_pages_fit_a_360px_phone(phone):

@@ -93,10 +93,11 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "training_site.wsgi.application"
 
+# DATABASE_URL unset or empty: the SQLite file beside the code (production.py refuses that).
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
+        os.environ.get("DATABASE_URL", "").strip() or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "").strip() or "0"),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

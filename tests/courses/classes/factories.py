@@ -5,7 +5,8 @@ from dataclasses import dataclass
 
 from courses.classes import services as classes
 from courses.models import ClassGroup, CoursePage, LessonPage
-from courses.training.progress import enrol, mark_viewed, submit_quiz
+from courses.training.progress import enrol, mark_viewed
+from courses.xapi.services import submit_quiz
 from libraries.models import Library, Role
 from tests.courses.training.factories import BASE, make_course, make_lesson, quiz_block
 from tests.factories import LibraryFactory, MembershipFactory, UserFactory

@@ -37,7 +37,6 @@ User = get_user_model()
 
 
 def test_username_and_password_shapes():
-    assert classes.fold("Nguyễn Thị Đào") == "nguyen thi dao"
     assert classes.username_base("Nguyễn Văn An") == "annv"
     assert classes.username_base("  Lê   Bảo  ") == "baol"
     password = classes.simple_password()

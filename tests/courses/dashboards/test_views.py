@@ -322,3 +322,28 @@ def test_a_student_lands_in_one_open_class_under_concurrency():
     assert len(results) == 1 and len(errors) == 3
     assert {type(e) for e in errors} == {classes.ClassError}
     assert ClassMembership.objects.filter(student=student, left_at=None).count() == 1
+
+
+def test_class_report_exports_quote_a_formula_typed_as_a_name(client):
+    net = network()
+    teacher = teacher_at(net.school)
+    class_group = make_class(net.school, teacher, name="6A/2")
+    (student,) = add_students(class_group, teacher, "=1+1")
+    client.force_login(teacher)
+    response = client.get(reverse("courses:class_report_export", args=[class_group.pk, "csv"]))
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="class-report-6a2.csv"'
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows == [
+        ["Student", "Username", "Lessons completed", "Overdue"],
+        ["'=1+1", student.username, "0", "0"],
+    ]
+    response = client.get(reverse("courses:class_report_export", args=[class_group.pk, "xlsx"]))
+    assert response["Content-Disposition"] == 'attachment; filename="class-report-6a2.xlsx"'
+    sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
+    assert sheet.title == "6A 2"
+    assert [c.value for c in sheet[2]] == ["'=1+1", student.username, 0, 0]
+    assert sheet["A2"].data_type == "s"
+    assert not [c.coordinate for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+    pdf = client.get(reverse("courses:class_report_export", args=[class_group.pk, "pdf"]))
+    assert pdf.status_code == 404

@@ -7,7 +7,7 @@ import pytest
 import segno
 from django.db import close_old_connections
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from courses.models import Certificate, Enrollment
 from courses.training.certificates import CertificateError, certificate_pdf, issue_certificate
@@ -15,6 +15,7 @@ from courses.training.progress import enrol, mark_viewed
 from libraries.models import Role
 from tests.courses.training.factories import make_course, make_lesson
 from tests.factories import LibraryFactory, MembershipFactory, UserFactory
+from tests.pdf_text import pdf_fonts, pdf_text
 
 NAME = "Nguyễn Thị Ánh Tuyết"
 COURSE = "Chuyển đổi sang thư viện điện tử"
@@ -93,6 +94,28 @@ def test_pdf_is_a4_landscape_with_embedded_vietnamese_font(certified):
     for text in (NAME, COURSE, certified.code):
         missing = {ch for ch in text if ch != " "} - drawn
         assert not missing, f"glyphs missing for {missing}"
+
+
+@pytest.mark.django_db
+def test_pdf_text_reads_back_in_vietnamese(certified):
+    with translation.override("vi"):
+        pdf = certificate_pdf(certified, verify_url="https://example.org/certificates/verify/X/")
+    lines = [line.strip() for line in pdf_text(pdf).splitlines()]
+    assert lines[:7] == [
+        "Cầu nối tri thức số",
+        "Giấy chứng nhận hoàn thành",
+        "Chứng nhận",
+        NAME,
+        "đã hoàn thành khoá học",
+        COURSE,
+        certified.library_name,
+    ]
+    assert lines[7].startswith("Cấp ngày ")
+    assert lines[8:] == [
+        f"Mã xác minh: {certified.code}",
+        "Kiểm tra tại https://example.org/certificates/verify/X/",
+    ]
+    assert pdf_fonts(pdf) == {"DejaVuSans", "DejaVuSans-Bold"}
 
 
 @pytest.mark.django_db

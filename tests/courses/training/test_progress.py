@@ -8,9 +8,8 @@ from courses.training.progress import (
     enrol,
     learning_summary,
     mark_viewed,
-    record_statement,
-    submit_quiz,
 )
+from courses.xapi.services import record_statement, submit_quiz
 from libraries.models import Role
 from tests.courses.training.factories import (
     BASE,

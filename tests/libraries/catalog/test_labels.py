@@ -7,6 +7,7 @@ from libraries.catalog.labels import LAYOUTS, render_labels
 from libraries.models import Role
 from tests.factories import LibraryFactory, MembershipFactory
 from tests.libraries.catalog.factories import ItemFactory
+from tests.pdf_text import pdf_fonts, pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -56,3 +57,17 @@ def test_items_listing_links_to_label_printing(client):
     client.force_login(MembershipFactory(library=library, role=Role.LIBRARIAN).user)
     html = client.get(reverse("catalog_items:index")).content.decode()
     assert f"{reverse('catalog_labels:print')}?item={item.pk}" in html
+
+
+def test_labels_print_vietnamese_call_numbers_in_the_shipped_font():
+    """A label holds the barcode digits, the call number (here the record's) and the library."""
+    library = LibraryFactory(code="THE")
+    item = ItemFactory(
+        library=library,
+        barcode="THE0000042",
+        call_number="",
+        record__call_number="895.9223 Đ108",
+    )
+    pdf = render_labels([item], layout="2x7")
+    assert pdf_text(pdf) == "THE0000042\n895.9223 Đ108\nTHE\n"
+    assert pdf_fonts(pdf) == {"DejaVuSans"}

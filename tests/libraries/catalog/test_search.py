@@ -1,6 +1,6 @@
 import pytest
 
-from libraries.catalog.search import Query, fold, folded_words, search_records
+from libraries.catalog.search import Query, search_records
 from libraries.models import Item, Record
 from tests.factories import LibraryFactory
 from tests.libraries.catalog.factories import ItemFactory, RecordFactory
@@ -27,12 +27,6 @@ def shelf():
         ]
     }
     return records
-
-
-def test_fold_removes_marks_and_maps_d_with_stroke():
-    assert fold("Đường về quê hương") == "duong ve que huong"
-    assert fold("KÖLN") == "koln"
-    assert folded_words("Sở, Tư-Dưc; củi!") == "so tu duc cui"
 
 
 def test_query_with_or_without_accents_finds_the_same_records(shelf):

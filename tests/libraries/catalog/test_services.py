@@ -9,7 +9,6 @@ from libraries.catalog.services import (
     add_items,
     next_barcode,
     next_barcodes,
-    normalise_isbn,
     save_item,
     save_record,
 )
@@ -23,21 +22,6 @@ def _english():
     """Messages are asserted in English (the source language)."""
     with translation.override("en"):
         yield
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("0-306-40615-2", "9780306406157"),
-        ("978-0-306-40615-7", "9780306406157"),
-        ("0805200517 (pbk.)", "9780805200515"),
-        ("0-306-40615-3", ""),  # wrong check digit
-        ("abc", ""),
-        ("", ""),
-    ],
-)
-def test_normalise_isbn(value, expected):
-    assert normalise_isbn(value) == expected
 
 
 @pytest.mark.django_db

@@ -6,6 +6,7 @@ from django.urls import reverse
 from libraries.models import Loan, Patron
 from tests.factories import UserFactory
 from tests.libraries.circulation.factories import ItemFactory, PatronFactory
+from tests.pdf_text import pdf_fonts, pdf_text
 
 pytestmark = pytest.mark.django_db
 JSON = {"HTTP_ACCEPT": "application/json"}
@@ -161,3 +162,20 @@ def test_block_unblock_and_link_an_account_from_the_card_list(client, network):
     assert "already linked" in response.content.decode()
     client.force_login(network.librarian_b)
     assert client.post(url, {"action": "unblock"}).status_code == 404
+
+
+def test_reader_card_pdf_prints_the_vietnamese_name(client, network):
+    patron = PatronFactory(
+        home_library=network.a,
+        full_name="Nguyễn Thị Hồng Đào",
+        card_number="THCSA-000123",
+        expires_on=datetime.date(2027, 5, 31),
+    )
+    client.force_login(network.librarian_a)
+    response = client.get(reverse("libraries:card_pdf", args=[patron.pk]))
+    assert response["Content-Disposition"] == 'inline; filename="card-THCSA-000123.pdf"'
+    assert pdf_text(response.content) == (
+        "Thư viện THCS A\nREADER CARD\nNguyễn Thị Hồng Đào\nCard number: THCSA-000123\n"
+        "Valid until: 31/05/2027\nTHCSA-000123\n"
+    )
+    assert pdf_fonts(response.content) == {"DejaVuSans", "DejaVuSans-Bold"}

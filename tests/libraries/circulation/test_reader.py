@@ -122,15 +122,13 @@ def test_staff_decide_applications_in_the_admin_within_their_reach(
         full_name="Ứng Viên B", date_of_birth=datetime.date(2000, 1, 1), home_library=network.b
     )
     client.force_login(network.librarian_a)
-    listing = client.get(reverse("circulation_registrations"))
+    listing = client.get(reverse("circulation_registrations:index"))
     assert listing.status_code == 200
     assert list(listing.context["requests"]) == [mine]
-    url_theirs = reverse("circulation_registration_decide", args=[theirs.pk])
-    assert client.post(url_theirs, {"decision": "approve"}).status_code == 404
+    url_theirs = reverse("circulation_registrations:approve", args=[theirs.pk])
+    assert client.post(url_theirs).status_code == 404
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(
-            reverse("circulation_registration_decide", args=[mine.pk]), {"decision": "approve"}
-        )
+        client.post(reverse("circulation_registrations:approve", args=[mine.pk]))
     mine.refresh_from_db()
     assert mine.status == "approved" and mine.patron.card_number == "THCSA-000001"
     assert mail.outbox[0].to == ["a@example.org"]

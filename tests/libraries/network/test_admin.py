@@ -54,6 +54,24 @@ def assert_outcome(response, outcome, ok_status):
         assert response.status_code == ok_status
 
 
+def library_rows() -> list[tuple]:
+    """Every library as stored, to compare a refused request's before and after."""
+    return list(
+        Library.objects.order_by("pk").values_list(
+            "pk", "code", "name", "kind", "parent_id", "path", "is_active"
+        )
+    )
+
+
+def membership_rows() -> list[tuple]:
+    rows = Membership.objects.order_by("pk").values_list("pk", "user_id", "library_id", "role")
+    return list(rows)
+
+
+def join_request_row(join_request) -> dict:
+    return JoinRequest.objects.filter(pk=join_request.pk).values().get()
+
+
 def library_post_data(library, **changes):
     data = {
         "code": library.code,
@@ -100,12 +118,20 @@ def test_library_edit_save(member_client, tree, role, target):
     library = tree.target(target)
     data = library_post_data(library, name="Tên mới")
     data.pop("parent") if target == "own" else None  # a disabled field is not posted
+    before = library_rows()
     response = client.post(reverse("network_libraries:edit", args=[library.pk]), data)
     outcome = change_outcome(role, target)
     assert_outcome(response, outcome, 302)
-    library.refresh_from_db()
-    assert library.name == ("Tên mới" if outcome == "ok" else tree.target(target).name)
-    assert library.parent_id == tree.target(target).parent_id
+    if outcome == "ok":
+        # Only the name of this one library changed; its parent, code and path stayed.
+        renamed = [
+            (pk, code, "Tên mới" if pk == library.pk else name, *rest)
+            for pk, code, name, *rest in before
+        ]
+        assert renamed != before
+        assert library_rows() == renamed
+    else:
+        assert library_rows() == before
 
 
 @matrix
@@ -119,6 +145,7 @@ def test_library_create_under_target(member_client, tree, role, target):
         "parent": parent.pk,
         "is_active": "on",
     }
+    before = library_rows()
     response = client.post(reverse("network_libraries:add"), data)
     if role in NO_ADMIN_ACCESS:
         assert_sent_to_login(response)
@@ -133,7 +160,7 @@ def test_library_create_under_target(member_client, tree, role, target):
     else:
         assert response.status_code == 200
         assert "parent" in response.context["form"].errors
-    assert not Library.objects.filter(code="MOI1").exists()
+    assert library_rows() == before
 
 
 @pytest.mark.parametrize("role", sorted(ADMINS))
@@ -173,6 +200,7 @@ def test_admin_cannot_move_a_child_below_itself_or_outside(member_client, tree):
 def test_library_delete(member_client, tree, role, target):
     client, _user = member_client(role)
     library = Library.objects.create(code="XOA", name="Để xóa", parent=tree.target(target))
+    before = library_rows()
     response = client.post(reverse("network_libraries:delete", args=[library.pk]))
     if role in NO_ADMIN_ACCESS:
         assert_sent_to_login(response)
@@ -181,7 +209,7 @@ def test_library_delete(member_client, tree, role, target):
     else:
         # Deleting a library is for superusers only (its items and loans hang on it).
         assert response.status_code == 403
-    assert Library.objects.filter(pk=library.pk).exists()
+    assert library_rows() == before
 
 
 # --- Memberships ---------------------------------------------------------------------------
@@ -222,11 +250,19 @@ def test_membership_edit_save(member_client, tree, readers, role, target):
     client, _user = member_client(role)
     membership = readers[target]
     data = {"library": membership.library_id, "role": "teacher"}
+    before = membership_rows()
     response = client.post(reverse("network_memberships:edit", args=[membership.pk]), data)
     outcome = change_outcome(role, target)
     assert_outcome(response, outcome, 302)
-    membership.refresh_from_db()
-    assert membership.role == ("teacher" if outcome == "ok" else "reader")
+    if outcome == "ok":
+        expected = [
+            (pk, user_id, library_id, "teacher" if pk == membership.pk else role)
+            for pk, user_id, library_id, role in before
+        ]
+        assert expected != before
+        assert membership_rows() == expected
+    else:
+        assert membership_rows() == before
 
 
 @matrix
@@ -235,6 +271,7 @@ def test_membership_create_at_target(member_client, tree, role, target):
     newcomer = UserFactory(username="newcomer")
     library = tree.target(target)
     data = {"username": "newcomer", "library": library.pk, "role": "librarian"}
+    before = membership_rows()
     response = client.post(reverse("network_memberships:add"), data)
     created = Membership.objects.filter(user=newcomer, library=library, role="librarian")
     if role in NO_ADMIN_ACCESS:
@@ -248,19 +285,23 @@ def test_membership_create_at_target(member_client, tree, role, target):
     else:
         assert response.status_code == 200
         assert "library" in response.context["form"].errors
-    assert not created.exists()
+    assert membership_rows() == before
 
 
 @matrix
 def test_membership_delete(member_client, readers, role, target):
     client, _user = member_client(role)
     membership = readers[target]
+    before = membership_rows()
     response = client.post(reverse("network_memberships:delete", args=[membership.pk]))
     outcome = change_outcome(role, target)
     if role == Role.LIBRARIAN and target in ("sibling", "parent"):
         outcome = "not_found"  # the delete screen looks the object up before the role check
     assert_outcome(response, outcome, 302)
-    assert Membership.objects.filter(pk=membership.pk).exists() == (outcome != "ok")
+    if outcome == "ok":
+        assert membership_rows() == [r for r in before if r[0] != membership.pk] != before
+    else:
+        assert membership_rows() == before
 
 
 def test_library_admin_cannot_grant_network_admin(member_client, tree):
@@ -276,13 +317,13 @@ def test_library_admin_cannot_grant_network_admin(member_client, tree):
 def test_library_admin_cannot_change_a_network_admin_below(member_client, tree):
     client, _user = member_client(Role.LIBRARY_ADMIN)
     boss = Membership.objects.create(user=UserFactory(), library=tree.child, role="network_admin")
+    before = membership_rows()
     response = client.post(
         reverse("network_memberships:edit", args=[boss.pk]),
         {"library": tree.child.pk, "role": "reader"},
     )
     assert response.status_code == 403
-    boss.refresh_from_db()
-    assert boss.role == "network_admin"
+    assert membership_rows() == before
 
 
 def test_membership_needs_an_existing_account(member_client, tree):
@@ -342,46 +383,54 @@ def test_join_request_review_page(member_client, requests_by_target, role, targe
 
 
 @matrix
-def test_join_request_approve(member_client, requests_by_target, role, target, mailoutbox):
+def test_join_request_approve(member_client, tree, requests_by_target, role, target, mailoutbox):
     client, _user = member_client(role)
     join_request = requests_by_target[target]
-    libraries_before = Library.objects.count()
+    before, libraries_before = join_request_row(join_request), library_rows()
+    memberships_before = membership_rows()
     response = client.post(reverse("libraries_join_requests:approve", args=[join_request.pk]))
     outcome = change_outcome(role, target)
     assert_outcome(response, outcome, 302)
-    join_request.refresh_from_db()
+    after = join_request_row(join_request)
     if outcome == "ok":
-        assert join_request.status == JoinRequest.Status.APPROVED
-        assert Library.objects.count() == libraries_before + 1
+        assert after["status"] == JoinRequest.Status.APPROVED
+        assert Library.objects.get(pk=after["library_id"]).parent == tree.target(target)
+        # One library more; the others are untouched.
+        assert [r for r in library_rows() if r[0] != after["library_id"]] == libraries_before
+        assert len(library_rows()) == len(libraries_before) + 1
     else:
-        assert join_request.status == JoinRequest.Status.PENDING
-        assert join_request.decided_by is None
-        assert Library.objects.count() == libraries_before
+        assert after == before
+        assert library_rows() == libraries_before
+        assert membership_rows() == memberships_before
 
 
 @matrix
 def test_join_request_reject(member_client, requests_by_target, role, target):
     client, _user = member_client(role)
     join_request = requests_by_target[target]
+    before, libraries_before = join_request_row(join_request), library_rows()
     response = client.post(
         reverse("libraries_join_requests:reject", args=[join_request.pk]),
         {"reason": "Chưa đủ điều kiện."},
     )
     outcome = change_outcome(role, target)
     assert_outcome(response, outcome, 302)
-    join_request.refresh_from_db()
-    expected = JoinRequest.Status.REJECTED if outcome == "ok" else JoinRequest.Status.PENDING
-    assert join_request.status == expected
-    assert join_request.reason == ("Chưa đủ điều kiện." if outcome == "ok" else "")
+    after = join_request_row(join_request)
+    if outcome == "ok":
+        assert (after["status"], after["reason"]) == ("rejected", "Chưa đủ điều kiện.")
+    else:
+        assert after == before
+    assert library_rows() == libraries_before
 
 
 def test_approve_by_get_is_refused(member_client, requests_by_target):
     client, _user = member_client(Role.LIBRARY_ADMIN)
     join_request = requests_by_target["own"]
+    before, libraries_before = join_request_row(join_request), library_rows()
     response = client.get(reverse("libraries_join_requests:approve", args=[join_request.pk]))
     assert response.status_code == 405
-    join_request.refresh_from_db()
-    assert join_request.status == JoinRequest.Status.PENDING
+    assert join_request_row(join_request) == before
+    assert library_rows() == libraries_before
 
 
 def test_approve_needs_csrf_token(tree, requests_by_target):
@@ -392,22 +441,23 @@ def test_approve_needs_csrf_token(tree, requests_by_target):
     client = Client(enforce_csrf_checks=True)
     client.force_login(admin)
     join_request = requests_by_target["own"]
+    before, libraries_before = join_request_row(join_request), library_rows()
     response = client.post(reverse("libraries_join_requests:approve", args=[join_request.pk]))
     assert response.status_code == 403
-    join_request.refresh_from_db()
-    assert join_request.status == JoinRequest.Status.PENDING
+    assert join_request_row(join_request) == before
+    assert library_rows() == libraries_before
 
 
 def test_reject_without_reason_changes_nothing(member_client, requests_by_target):
     client, _user = member_client(Role.LIBRARY_ADMIN)
     join_request = requests_by_target["own"]
+    before = join_request_row(join_request)
     response = client.post(
         reverse("libraries_join_requests:reject", args=[join_request.pk]), {"reason": " "}
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("libraries_join_requests:review", args=[join_request.pk])
-    join_request.refresh_from_db()
-    assert join_request.status == JoinRequest.Status.PENDING
+    assert join_request_row(join_request) == before
 
 
 # --- Admin menu ----------------------------------------------------------------------------

@@ -1,16 +1,34 @@
-"""StreamField blocks of lessons and guides.
+"""StreamField blocks of lessons and guides, and the H5P package chooser they use.
 
-The native quiz is graded on the server (courses/progress.py: submit_quiz); its template never
-prints which choices are correct.
+Part of the page schema, so they sit with the models. The native quiz is graded on the
+server (courses/xapi/services.py: submit_quiz); its template never prints which choices are
+correct. The H5P activity's template plays the package with `{% h5p_player %}`.
 """
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
+from wagtail.admin.viewsets.chooser import ChooserViewSet
 from wagtail.documents.blocks import DocumentChooserBlock
 from wagtail.embeds.blocks import EmbedBlock
 from wagtail.images.blocks import ImageBlock
 
-from courses.h5p.blocks import H5PChooserBlock
+
+class H5PPackageChooserViewSet(ChooserViewSet):
+    model = "courses.H5PPackage"
+    icon = "media"
+    choose_one_text = _("Choose an H5P activity")
+    choose_another_text = _("Choose another H5P activity")
+    edit_item_text = _("Edit this H5P activity")
+    url_prefix = "h5p-chooser"
+    name = "h5p_chooser"
+
+
+h5p_chooser_viewset = H5PPackageChooserViewSet()
+# Migrations name the block by the path it has always had.
+H5PChooserBlock = h5p_chooser_viewset.get_block_class(
+    name="H5PChooserBlock", module_path="courses.h5p.blocks"
+)
 
 RICH_TEXT_FEATURES = ["h2", "h3", "bold", "italic", "link", "ol", "ul", "hr", "document-link"]
 
@@ -69,8 +87,6 @@ class QuizQuestionBlock(blocks.StructBlock):
         label = _("question")
 
     def clean(self, value):
-        from django.core.exceptions import ValidationError
-
         value = super().clean(value)
         correct = sum(1 for choice in value["choices"] if choice["correct"])
         if correct == 0:
