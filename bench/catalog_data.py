@@ -26,6 +26,7 @@ from django.utils import timezone  # noqa: E402
 
 from bench.vietnamese_words import PUBLISHERS, SUBJECTS, person, title  # noqa: E402
 from libraries.models import BarcodeSequence, Item, Library, Record  # noqa: E402
+from libraries.models.catalog import DESCRIPTIVE_FIELDS, SEARCH_FIELDS  # noqa: E402
 
 STATUSES = ["available"] * 14 + ["on_loan"] * 4 + ["in_process", "damaged", "missing", "lost"]
 
@@ -67,25 +68,10 @@ def make_libraries(count: int) -> list[Library]:
 def copy_records(n: int, rng: random.Random) -> list[int]:
     now = timezone.now()
     columns = (
-        "title",
-        "subtitle",
-        "authors",
-        "publisher",
-        "place",
-        "year",
-        "isbn",
-        "language",
-        "subjects",
-        "call_number",
-        "summary",
+        *DESCRIPTIVE_FIELDS,
         "control_number",
         "control_number_source",
-        "fingerprint",
-        "search_exact",
-        "search_folded",
-        "title_folded",
-        "authors_folded",
-        "subjects_folded",
+        *SEARCH_FIELDS,
         "created_at",
         "updated_at",
     )
@@ -102,32 +88,12 @@ def copy_records(n: int, rng: random.Random) -> list[int]:
                 probe.isbn = isbn13(i) if rng.random() < 0.7 else ""
                 probe.subjects = "\n".join(rng.sample(SUBJECTS, rng.randint(1, 3)))
                 probe.summary = ""
+                probe.language = "vie"
+                probe.call_number = f"{rng.randint(0, 999):03d}.{rng.randint(0, 99)}"
+                probe.control_number, probe.control_number_source = f"B{i:07d}", "BENCH"
+                probe.created_at = probe.updated_at = now
                 probe.refresh_search_text()
-                copy.write_row(
-                    (
-                        probe.title,
-                        "",
-                        probe.authors,
-                        probe.publisher,
-                        probe.place,
-                        probe.year,
-                        probe.isbn,
-                        "vie",
-                        probe.subjects,
-                        f"{rng.randint(0, 999):03d}.{rng.randint(0, 99)}",
-                        "",
-                        f"B{i:07d}",
-                        "BENCH",
-                        probe.fingerprint,
-                        probe.search_exact,
-                        probe.search_folded,
-                        probe.title_folded,
-                        probe.authors_folded,
-                        probe.subjects_folded,
-                        now,
-                        now,
-                    )
-                )
+                copy.write_row(tuple(getattr(probe, column) for column in columns))
         cursor.execute("SELECT id FROM libraries_record ORDER BY id")
         return [row[0] for row in cursor.fetchall()]
 

@@ -33,20 +33,25 @@ H5PChooserBlock = h5p_chooser_viewset.get_block_class(
 RICH_TEXT_FEATURES = ["h2", "h3", "bold", "italic", "link", "ol", "ul", "hr", "document-link"]
 
 
+def required_block():
+    """Whether an activity must be completed (and passed) for its lesson to be complete."""
+    return blocks.BooleanBlock(
+        label=_("required to complete the lesson"), required=False, default=True
+    )
+
+
+def pass_mark_block(*, help_text):
+    return blocks.IntegerBlock(
+        label=_("pass mark (%)"), required=False, min_value=0, max_value=100, help_text=help_text
+    )
+
+
 class H5PActivityBlock(blocks.StructBlock):
     """An H5P activity inside a lesson; its xAPI statements update the learner's progress."""
 
     package = H5PChooserBlock(label=_("H5P package"))
-    required = blocks.BooleanBlock(
-        label=_("required to complete the lesson"), required=False, default=True
-    )
-    pass_mark = blocks.IntegerBlock(
-        label=_("pass mark (%)"),
-        required=False,
-        min_value=0,
-        max_value=100,
-        help_text=_("Leave empty when finishing the activity is enough."),
-    )
+    required = required_block()
+    pass_mark = pass_mark_block(help_text=_("Leave empty when finishing the activity is enough."))
 
     class Meta:
         icon = "media"
@@ -103,16 +108,8 @@ class QuizBlock(blocks.StructBlock):
 
     title = blocks.CharBlock(label=_("title"), max_length=200, required=False)
     questions = blocks.ListBlock(QuizQuestionBlock(), label=_("questions"), min_num=1)
-    required = blocks.BooleanBlock(
-        label=_("required to complete the lesson"), required=False, default=True
-    )
-    pass_mark = blocks.IntegerBlock(
-        label=_("pass mark (%)"),
-        required=False,
-        min_value=0,
-        max_value=100,
-        help_text=_("Leave empty when answering is enough."),
-    )
+    required = required_block()
+    pass_mark = pass_mark_block(help_text=_("Leave empty when answering is enough."))
 
     class Meta:
         icon = "list-ul"

@@ -178,6 +178,20 @@ def save_lesson(progress: LessonProgress, enrollment: Enrollment, was_complete: 
         _update_course(enrollment, now)
 
 
+def _reevaluate(user, lesson, enrollment, now, *, viewed: bool) -> LessonProgress:
+    """Recompute the learner's lesson progress from its activity rows, and save it if changed."""
+    progress = _lesson_progress(user, lesson, enrollment.course_id)
+    was_complete = progress.completed_at is not None
+    changed = progress.pk is None
+    if viewed and progress.viewed_at is None:
+        progress.viewed_at = now
+        changed = True
+    rows = {r.block_id: r for r in ActivityProgress.objects.filter(user=user, lesson=lesson)}
+    if evaluate_lesson(progress, lesson.activity_specs(), rows, now) or changed:
+        save_lesson(progress, enrollment, was_complete, now)
+    return progress
+
+
 @transaction.atomic
 def mark_viewed(*, user, lesson: LessonPage) -> LessonProgress | None:
     """Record that an enrolled learner opened a lesson; None when they are not enrolled."""
@@ -187,16 +201,7 @@ def mark_viewed(*, user, lesson: LessonPage) -> LessonProgress | None:
     if enrollment is None:
         return None
     now = timezone.now()
-    progress = _lesson_progress(user, lesson, enrollment.course_id)
-    was_complete = progress.completed_at is not None
-    changed = progress.pk is None
-    if progress.viewed_at is None:
-        progress.viewed_at = now
-        changed = True
-    rows = {r.block_id: r for r in ActivityProgress.objects.filter(user=user, lesson=lesson)}
-    changed = evaluate_lesson(progress, lesson.activity_specs(), rows, now) or changed
-    if changed:
-        save_lesson(progress, enrollment, was_complete, now)
+    progress = _reevaluate(user, lesson, enrollment, now, viewed=True)
     enrollment.last_lesson = lesson
     enrollment.last_activity_at = now
     enrollment.save(update_fields=["last_lesson", "last_activity_at"])
@@ -209,13 +214,7 @@ def refresh_lesson(*, user, lesson: LessonPage) -> LessonProgress | None:
     enrollment = locked_enrollment(user, lesson)
     if enrollment is None:
         return None
-    now = timezone.now()
-    progress = _lesson_progress(user, lesson, enrollment.course_id)
-    was_complete = progress.completed_at is not None
-    rows = {r.block_id: r for r in ActivityProgress.objects.filter(user=user, lesson=lesson)}
-    if evaluate_lesson(progress, lesson.activity_specs(), rows, now) or progress.pk is None:
-        save_lesson(progress, enrollment, was_complete, now)
-    return progress
+    return _reevaluate(user, lesson, enrollment, timezone.now(), viewed=False)
 
 
 @transaction.atomic

@@ -22,7 +22,7 @@ from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.ui.menus import MenuItem as UIMenuItem
 from wagtail.admin.views import generic
-from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
+from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import HeaderButton
 from wagtail.permission_policies.base import ModelPermissionPolicy
@@ -36,7 +36,7 @@ from libraries.catalog.services import CatalogError, save_item
 from libraries.catalog.tasks import enqueue_import
 from libraries.models import Item, Library, MarcImportJob, Record
 from libraries.models.catalog import DESCRIPTIVE_FIELDS
-from libraries.network.menu import StaffMenuItem
+from libraries.network.menu import StaffViewSet
 from training_site.text import normalise_isbn
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -357,14 +357,10 @@ def marc_job_status(request, pk):
     )
 
 
-class MarcImportViewSet(ViewSet):
+class MarcImportViewSet(StaffViewSet):
     name = "catalog_marc"
     icon = "upload"
     menu_label = _("Import MARC")
-
-    @property
-    def menu_item_class(self):
-        return StaffMenuItem
 
     def get_urlpatterns(self):
         return [
@@ -445,14 +441,10 @@ def print_labels(request):
     return TemplateResponse(request, "libraries/catalog/admin/labels.html", {"form": form})
 
 
-class LabelsViewSet(ViewSet):
+class LabelsViewSet(StaffViewSet):
     name = "catalog_labels"
     icon = "clipboard-list"
     menu_label = _("Print labels")
-
-    @property
-    def menu_item_class(self):
-        return StaffMenuItem
 
     def get_urlpatterns(self):
         return [path("", print_labels, name="print")]

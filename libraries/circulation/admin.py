@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy
 from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.views import generic
-from wagtail.admin.viewsets.base import ViewSet
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from libraries.access import (
@@ -23,7 +22,7 @@ from libraries.circulation import patrons
 from libraries.circulation.services import CirculationError
 from libraries.models import CirculationRule, RegistrationRequest
 from libraries.network.decisions import DecisionReasonForm, DecisionViewSet
-from libraries.network.menu import StaffMenuItem
+from libraries.network.menu import StaffViewSet
 
 
 def scope_registrations(user, queryset):
@@ -69,7 +68,7 @@ class CardApplicationViewSet(DecisionViewSet):
         return _("Application rejected; the applicant is told why.")
 
 
-class DeskLinkViewSet(ViewSet):
+class DeskLinkViewSet(StaffViewSet):
     """The circulation desk lives outside the admin (/desk/); staff reach it from the menu."""
 
     name = "circulation_desk"
@@ -77,7 +76,6 @@ class DeskLinkViewSet(ViewSet):
     menu_label = gettext_lazy("Circulation desk")
     add_to_admin_menu = True
     menu_order = 905
-    menu_item_class = StaffMenuItem
 
     @property
     def menu_url(self):

@@ -11,6 +11,18 @@ from libraries.models import Library, Patron, PatronCategory, RegistrationReques
 from libraries.models.patrons import CHILD_AGE, age_on
 
 
+# What a reader tells about themselves, at the desk and in the online application alike.
+CARD_DETAILS = [
+    "school_class",
+    "address",
+    "phone",
+    "email",
+    "guardian_name",
+    "guardian_contact",
+    "guardian_consent",
+]
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -45,19 +57,7 @@ def _check_child(form, cleaned):
 class DeskCardForm(forms.ModelForm):
     class Meta:
         model = Patron
-        fields = [
-            "home_library",
-            "full_name",
-            "category",
-            "date_of_birth",
-            "school_class",
-            "address",
-            "phone",
-            "email",
-            "guardian_name",
-            "guardian_contact",
-            "guardian_consent",
-        ]
+        fields = ["home_library", "full_name", "category", "date_of_birth", *CARD_DETAILS]
         widgets = {"date_of_birth": DateInput()}
 
     def __init__(self, *args, libraries, **kwargs):
@@ -87,19 +87,7 @@ class RegistrationForm(forms.ModelForm):
 
     class Meta:
         model = RegistrationRequest
-        fields = [
-            "full_name",
-            "date_of_birth",
-            "category",
-            "home_library",
-            "school_class",
-            "address",
-            "phone",
-            "email",
-            "guardian_name",
-            "guardian_contact",
-            "guardian_consent",
-        ]
+        fields = ["full_name", "date_of_birth", "category", "home_library", *CARD_DETAILS]
         widgets = {"date_of_birth": DateInput()}
         help_texts = {
             "school_class": _("For students: school and class, e.g. THCS A, 7A2."),

@@ -66,31 +66,24 @@ def _ensure_desk(by, at: Library | None) -> None:
         raise CirculationError(_("You are not allowed to work at this library."), "not_allowed")
 
 
+def _locked(queryset, field: str, scanned: str):
+    """The row whose `field` is the scanned code, locked for this transaction, or None."""
+    code = normalise_code(scanned)
+    row = queryset.select_for_update(of=("self",)).filter(**{field: code}).first() if code else None
+    return code, row
+
+
 def _lock_item(barcode: str) -> Item:
-    code = normalise_code(barcode)
-    item = (
-        Item.objects.select_for_update(of=("self",))
-        .select_related("record", "library", "location")
-        .filter(barcode=code)
-        .first()
-        if code
-        else None
-    )
+    items = Item.objects.select_related("record", "library", "location")
+    code, item = _locked(items, "barcode", barcode)
     if item is None:
         raise CirculationError(_("Unknown barcode: %(code)s.") % {"code": code}, "unknown_item")
     return item
 
 
 def _lock_patron(card_number: str) -> Patron:
-    code = normalise_code(card_number)
-    patron = (
-        Patron.objects.select_for_update(of=("self",))
-        .select_related("home_library")
-        .filter(card_number=code)
-        .first()
-        if code
-        else None
-    )
+    patrons = Patron.objects.select_related("home_library")
+    code, patron = _locked(patrons, "card_number", card_number)
     if patron is None:
         raise CirculationError(_("Unknown card number: %(code)s.") % {"code": code}, "unknown_card")
     return patron

@@ -1,6 +1,7 @@
-"""Admin menu items shared by the areas whose screens open to every staff member."""
+"""Admin menu items and viewsets shared by the areas whose screens open to every staff member."""
 
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.viewsets.base import ViewSet
 
 from libraries import access
 
@@ -10,3 +11,9 @@ class StaffMenuItem(MenuItem):
 
     def is_shown(self, request):
         return access.is_staff_member(request.user)
+
+
+class StaffViewSet(ViewSet):
+    """A staff screen that is not a model listing (an upload form, a print form, a link)."""
+
+    menu_item_class = StaffMenuItem

@@ -77,32 +77,33 @@ def my_loans(request):
     )
 
 
+def _on_my_loans(request, action):
+    """Run one of the reader's own actions and say how it went on their loans page."""
+    try:
+        result = action()
+    except CirculationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, result.message)
+    return HttpResponseRedirect(reverse("libraries:my_loans"))
+
+
 @login_required
 @require_POST
 def my_renew(request, loan_id):
     loan = get_object_or_404(
         Loan.objects.select_related("item"), pk=loan_id, patron__user=request.user
     )
-    try:
-        result = circulation.renew(item_barcode=loan.item.barcode, by=request.user)
-    except CirculationError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, result.message)
-    return HttpResponseRedirect(reverse("libraries:my_loans"))
+    return _on_my_loans(
+        request, lambda: circulation.renew(item_barcode=loan.item.barcode, by=request.user)
+    )
 
 
 @login_required
 @require_POST
 def my_cancel_hold(request, hold_id):
     hold = get_object_or_404(Hold, pk=hold_id, patron__user=request.user)
-    try:
-        result = circulation.cancel_hold(hold_id=hold.pk, by=request.user)
-    except CirculationError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, result.message)
-    return HttpResponseRedirect(reverse("libraries:my_loans"))
+    return _on_my_loans(request, lambda: circulation.cancel_hold(hold_id=hold.pk, by=request.user))
 
 
 @login_required
