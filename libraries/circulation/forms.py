@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from libraries.models import Library, Patron, PatronCategory, RegistrationRequest
 from libraries.models.patrons import CHILD_AGE, age_on
 
-
 # What a reader tells about themselves, at the desk and in the online application alike.
 CARD_DETAILS = [
     "school_class",
