@@ -49,7 +49,7 @@ def main() -> None:
 def run(fixtures: Path, repeat: int, media: Path) -> None:
     from django.conf import settings
 
-    from courses.h5p.storage import install_package
+    from courses.h5p.storage import OPERATOR, install_package
     from courses.h5p.validation import H5PValidationError, validate_package
     from courses.models import H5PLibrary, H5PPackage
 
@@ -79,7 +79,7 @@ def run(fixtures: Path, repeat: int, media: Path) -> None:
             entries = len(validated.content_files) + sum(len(x.files) for x in validated.libraries)
             start = time.perf_counter()
             try:
-                install_package(validated)
+                install_package(validated, by=OPERATOR)
             except H5PValidationError as exc:
                 refused = exc.message
                 break

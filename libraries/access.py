@@ -5,9 +5,14 @@ every library below it. Teachers, students and readers reach only their own libr
 what later modules grant them (their classes, their loans).
 """
 
-from django.db.models import Q, QuerySet
+import datetime
+from collections.abc import Collection
 
-from libraries.models import Library, Membership, Role
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from libraries.models import CirculationRule, Item, Library, Membership, PatronCategory, Role
+from libraries.models.patrons import CHILD_AGE, age_on
 
 ADMIN_ROLES = frozenset({Role.NETWORK_ADMIN, Role.LIBRARY_ADMIN})
 STAFF_ROLES = frozenset({Role.NETWORK_ADMIN, Role.LIBRARY_ADMIN, Role.LIBRARIAN})
@@ -36,7 +41,9 @@ ADMIN_PERMISSIONS = {
     "libraries.delete_membership",
     "libraries.view_joinrequest",
     "libraries.change_joinrequest",
-    # H5P packages are network-wide content, not per library.
+    # H5P packages: these open the screens; each package belongs to a library and admins
+    # manage only those within their reach (courses/h5p/access.py). Installing library code
+    # is H5P_INSTALL_PERMISSION, network admins only.
     "courses.view_h5ppackage",
     "courses.add_h5ppackage",
     "courses.change_h5ppackage",
@@ -44,11 +51,15 @@ ADMIN_PERMISSIONS = {
     *CATALOG_ADMIN_PERMISSIONS,
 }
 
+# H5P library code runs as the site in every lesson: installing or upgrading it is H5P core's
+# "update libraries", held by network admins (and superusers) only, never by library admins.
+H5P_INSTALL_PERMISSION = "courses.install_h5plibrary"
+
 # Django permissions a role grants, inside its reach. Object-level scoping is done by
 # the querysets below; these only open the door of a screen.
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     # Network and library admins open the same screens; their reach differs.
-    Role.NETWORK_ADMIN: set(ADMIN_PERMISSIONS),
+    Role.NETWORK_ADMIN: set(ADMIN_PERMISSIONS) | {H5P_INSTALL_PERMISSION},
     Role.LIBRARY_ADMIN: set(ADMIN_PERMISSIONS),
     Role.LIBRARIAN: {
         "wagtailadmin.access_admin",
@@ -174,6 +185,11 @@ def is_network_admin(user) -> bool:
     return is_superuser(user) or Role.NETWORK_ADMIN in roles_of(user)
 
 
+def can_install_h5p_libraries(user) -> bool:
+    """May `user` add or upgrade H5P library code (H5P_INSTALL_PERMISSION)?"""
+    return bool(user and user.is_authenticated and user.has_perm(H5P_INSTALL_PERMISSION))
+
+
 def roles_user_may_grant(user, library: Library) -> list[str]:
     """Roles `user` may give to someone at `library`: admins grant roles up to their own."""
     if is_superuser(user):
@@ -196,6 +212,90 @@ def scope_memberships(user, queryset):
 def scope_patrons(user, queryset, field: str = "home_library"):
     """Reader cards the user may see: those whose home library is within their staff reach."""
     return queryset.filter(library_filter(user, field))
+
+
+# --- Readers seen from a desk ----------------------------------------------------------------
+# Card numbers are sequential, so whatever a desk shows for a typed number, anyone at it can
+# list. A desk shows a reader when its staff reach the reader's home library; a child is never
+# shown further away; another library's adult reader is shown (and served) where a stored
+# circulation rule lets their category borrow: a visiting reader. The fallback rule in code
+# (no rule stored at all) serves a library's own readers only.
+
+
+def is_child_reader(patron, today: datetime.date | None = None) -> bool:
+    """A child card, or a reader under CHILD_AGE whatever the card says."""
+    if patron.category == PatronCategory.CHILD:
+        return True
+    age = age_on(patron.date_of_birth, today or timezone.localdate())
+    return age is not None and age < CHILD_AGE
+
+
+def _rules_at(library: Library) -> list[CirculationRule]:
+    """Stored rules that apply at `library`, most specific first (as rules are matched)."""
+    rules = CirculationRule.objects.filter(Q(library__isnull=True) | Q(library=library))
+    return sorted(
+        rules, key=lambda r: (r.library_id is None, r.patron_category == "", r.item_type == "")
+    )
+
+
+def _visitor_allowed(rules, category: str, item_types) -> bool:
+    for item_type in item_types:
+        rule = next(
+            (
+                r
+                for r in rules
+                if r.patron_category in ("", category) and r.item_type in ("", item_type)
+            ),
+            None,
+        )
+        if rule is not None and rule.max_loans > 0:
+            return True
+    return False
+
+
+def visiting_categories(library: Library) -> frozenset[str]:
+    """Reader categories another library's readers may borrow in at `library`: for at least one
+    item type, the stored rule that applies there allows one loan or more. Never children."""
+    rules = _rules_at(library)
+    return frozenset(
+        category
+        for category in PatronCategory.values
+        if category != PatronCategory.CHILD and _visitor_allowed(rules, category, Item.Type.values)
+    )
+
+
+def visitor_may_borrow(*, library: Library, category: str, item_type: str) -> bool:
+    """Whether the stored rule for this item type lets a visiting reader of `category` borrow."""
+    if category == PatronCategory.CHILD:
+        return False
+    return _visitor_allowed(_rules_at(library), category, [item_type])
+
+
+def patron_visible_at(
+    user, patron, library: Library | None, *, visiting: Collection[str] | None = None
+) -> bool:
+    """May `user`, working the desk of `library`, see this reader (name, loans) and serve them?
+
+    Pass `visiting` (from visiting_categories) when asking about many readers at one desk.
+    """
+    if patron is None or not reaches(user, library):
+        return False
+    if reaches(user, patron.home_library):
+        return True
+    if is_child_reader(patron):
+        return False
+    if visiting is None:
+        visiting = visiting_categories(library)
+    return patron.category in visiting
+
+
+def reader_may_borrow_at(patron, library: Library) -> bool:
+    """Whoever works its desk: the reader's home library and those above it, or a library
+    whose rules take visiting readers of their category (never a child)."""
+    home = patron.home_library
+    if home.pk == library.pk or (library.path and home.path.startswith(library.path)):
+        return True
+    return not is_child_reader(patron) and patron.category in visiting_categories(library)
 
 
 def scope_join_requests(user, queryset):

@@ -3,6 +3,9 @@ import os
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.utils import translation
+
+from tests.shared_cache import redis_cache  # noqa: F401  (the shared-cache fixture)
 
 
 @pytest.fixture(autouse=True)
@@ -17,6 +20,29 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def english(client):
+    """Messages are asserted in English, the source language (Vietnamese is the default): for
+    the code under test by activation, for the test client by its language cookie. Opt in with
+    `pytest.mark.usefixtures("english")`."""
+    client.cookies["django_language"] = "en"
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def english_site(english, settings):
+    """`english`, and English as the site's default language too: e-mails are written in it."""
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture
+def vietnamese():
+    """Messages are asserted in Vietnamese, whatever another test left activated."""
+    with translation.override("vi"):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,8 @@ from django.contrib.auth import get_user_model
 
 from libraries.models import JoinRequest, Library, Membership, Role
 
+PASSWORD = "matkhau-an-toan-2026"  # every UserFactory user's password
+
 
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -11,7 +13,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda o: f"{o.username}@example.org")
-    password = factory.django.Password("matkhau-an-toan-2026")
+    password = factory.django.Password(PASSWORD)
 
 
 class LibraryFactory(factory.django.DjangoModelFactory):
@@ -30,6 +32,13 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     library = factory.SubFactory(LibraryFactory)
     role = Role.LIBRARIAN
+
+
+def member(library, role, **user_fields):
+    """A new user (UserFactory with `user_fields`) holding `role` at `library`."""
+    user = UserFactory(**user_fields)
+    MembershipFactory(user=user, library=library, role=role)
+    return user
 
 
 class JoinRequestFactory(factory.django.DjangoModelFactory):

@@ -7,11 +7,9 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from tests.factories import UserFactory
+from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-PASSWORD = "matkhau-an-toan-2026"
 
 
 @pytest.fixture
@@ -103,6 +101,43 @@ def test_rate_limit_also_holds_for_another_login_form_of_the_same_account(client
     response = login(client, "bandoc@example.org")
     assert "_auth_user_id" not in client.session
     assert response.status_code == 200
+
+
+def test_password_reset_lifts_the_accounts_lock_but_not_the_addresss_count(
+    client, reader, settings, mailoutbox
+):
+    """The reset link proves the mailbox, so the account opens again; the address's count of
+    failures stays, or resetting one's own password would wipe an attacker's ceiling."""
+    settings.ACCOUNT_RATE_LIMITS = {
+        **settings.ACCOUNT_RATE_LIMITS,
+        "login_failed": "5/5m/key,6/5m/ip",
+    }
+    other = UserFactory(username="hocsinh", email="")
+    for _ in range(5):
+        login(client, "bandoc", "sai-mat-khau")
+    assert "Quá nhiều lần đăng nhập sai" in login(client, "bandoc").content.decode()
+
+    client.post(reverse("account_reset_password"), {"email": "bandoc@example.org"})
+    link = re.search(r"https?://[^/\s]+(/accounts/password/reset/key/\S+)", mailoutbox[0].body)
+    response = client.get(link.group(1), follow=True)
+    form_url = response.redirect_chain[-1][0] if response.redirect_chain else link.group(1)
+    new_password = "Sach-hay-moi-2026!"
+    response = client.post(form_url, {"password1": new_password, "password2": new_password})
+    assert response.status_code == 302
+
+    assert login(client, "bandoc", new_password).status_code == 302  # the lock is lifted
+    client.post(reverse("account_logout"))
+    # Five of the address's six failures are still counted: one more, then the ceiling.
+    response = login(client, "hocsinh", "sai-mat-khau")
+    assert "Tên đăng nhập và/hoặc mật khẩu bạn nhập không đúng." in response.content.decode()
+    before = get_user_model().objects.get(pk=other.pk).last_login
+    response = login(client, "hocsinh")
+    assert response.status_code == 200
+    assert list(response.context["form"].non_field_errors()) == [
+        "Quá nhiều lần đăng nhập sai. Hãy thử lại sau."
+    ]
+    assert "_auth_user_id" not in client.session
+    assert get_user_model().objects.get(pk=other.pk).last_login == before
 
 
 def test_wagtail_login_is_not_a_way_around_the_rate_limit(client, reader):

@@ -42,7 +42,17 @@ ENTRY_POINTS = {
     "allauth_messages",
 }
 # Shared modules of the core app (what every app may use), as opposed to its entry points.
-SHARED = {"text", "fonts", "spreadsheets", "sanitize", "throttle", "models", "forms", "accounts"}
+SHARED = {
+    "text",
+    "fonts",
+    "spreadsheets",
+    "archives",
+    "sanitize",
+    "throttle",
+    "models",
+    "forms",
+    "accounts",
+}
 
 
 def modules():

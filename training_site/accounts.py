@@ -1,8 +1,12 @@
-"""django-allauth adjustments: students created by their teacher have no email to verify."""
+"""django-allauth adjustments: students created by their teacher have no email to verify;
+failed logins lock the account that was tried, not the school's shared address."""
 
-from allauth.account import stages
+from allauth.account import app_settings, stages
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal import userkit
 from allauth.account.models import EmailAddress
+from allauth.core.internal import ratelimit
+from django.contrib.sites.shortcuts import get_current_site
 
 _ALLAUTH_STAGE = "allauth.account.stages.EmailVerificationStage"
 
@@ -17,9 +21,50 @@ class EmailVerificationStage(stages.EmailVerificationStage):
         return super().handle()
 
 
+def _accounts_tried(credentials: dict) -> set:
+    """The accounts whose password a login form checks: those the login names as an email
+    address, and the one it names as a username (the same lookups as allauth's backend)."""
+    found = set()
+    for login in {credentials.get("email"), credentials.get("username")} - {None, ""}:
+        found.update(
+            user.pk
+            for user in userkit.filter_users_by_email(login, prefer_verified=True, for_login=True)
+        )
+    username = credentials.get("username")
+    if username and (user := userkit.get_user_by_username(username)):
+        found.add(user.pk)
+    return found
+
+
+def _per_account_rates() -> str:
+    rates = app_settings.RATE_LIMITS.get("login_failed") or ""
+    return ",".join(part for part in rates.split(",") if part.strip().endswith("/key"))
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def get_login_stages(self) -> list[str]:
         return [
             "training_site.accounts.EmailVerificationStage" if stage == _ALLAUTH_STAGE else stage
             for stage in super().get_login_stages()
         ]
+
+    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+        """Failed logins count per account, whichever of its names (username or email) was
+        typed; a login that names no single account counts under what was typed."""
+        accounts = _accounts_tried(credentials)
+        if len(accounts) == 1:
+            return f"{get_current_site(request).domain}:account:{accounts.pop()}"
+        return super()._get_login_attempts_cache_key(request, **credentials)
+
+    def _delete_login_attempts_cached_email(self, request, **credentials) -> None:
+        """A password reset lifts the account's lock but not its address's ceiling, which
+        allauth would wipe too: else resetting one's own password would reopen the address
+        to another thousand guesses at other accounts."""
+        key = self._get_login_attempts_cache_key(request, **credentials)
+        ratelimit.clear(
+            request,
+            app="allauth.account",
+            action="login_failed",
+            config={"login_failed": _per_account_rates()},
+            key=key,
+        )

@@ -22,10 +22,16 @@ from courses.models import Assignment, ClassGroup, ClassMembership, CoursePage, 
 from courses.training.progress import ProgressError, enrol
 from libraries.access import forget_memberships
 from libraries.models import Library, Membership, Role
+from training_site.archives import ArchiveRefused, ZipLimits, open_zip
 from training_site.text import folded_words, nfc
 
 MAX_ROWS = 200
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+# A class list in XLSX: a few dozen entries unpacking to a few MB at most; a spreadsheet that
+# unpacks to more (one 1.9 GB shared string in a 1.9 MB file) is refused before openpyxl reads it.
+XLSX_LIMITS = ZipLimits(
+    max_upload=MAX_UPLOAD_BYTES, max_entries=200, max_total=20 * 1024 * 1024, max_ratio=100
+)
 MAX_NAME_LENGTH = 150
 
 # Short, unaccented Vietnamese words a child reads easily.
@@ -138,6 +144,11 @@ def rows_from_upload(upload) -> list[tuple[int, str]]:
 
 
 def _xlsx_first_column(upload) -> list[tuple[int, str]]:
+    try:
+        open_zip(upload, XLSX_LIMITS)[0].close()
+    except ArchiveRefused as exc:
+        raise ClassError(exc.message)
+    upload.seek(0)
     try:
         workbook = load_workbook(upload, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
@@ -286,6 +297,20 @@ def reset_password(*, class_group: ClassGroup, student) -> str:
     student.set_password(password)
     student.save(update_fields=["password"])
     return password
+
+
+@transaction.atomic
+def reset_class_passwords(*, class_group: ClassGroup) -> list[tuple[str, str, str]]:
+    """New simple passwords for every student of an open class: (name, username, password)."""
+    if class_group.is_archived:
+        raise ClassError(
+            _("This class is archived: print login cards from the students' current class.")
+        )
+    return [
+        (student.display_name or student.username, student.username,
+         reset_password(class_group=class_group, student=student))
+        for student in class_group.students()
+    ]  # fmt: skip
 
 
 @transaction.atomic

@@ -219,12 +219,11 @@ def login_cards(request, pk):
     whole class, then their cards."""
     class_group = class_or_404(request, pk, manage=True)
     if request.method == "POST":
-        credentials = []
-        for student in class_group.students():
-            password = services.reset_password(class_group=class_group, student=student)
-            credentials.append(
-                (student.display_name or student.username, student.username, password)
-            )
+        try:
+            credentials = services.reset_class_passwords(class_group=class_group)
+        except services.ClassError as exc:
+            messages.error(request, str(exc))
+            return redirect("courses:class_detail", pk=pk)
         _remember_cards(request, class_group, credentials)
     else:
         credentials = [tuple(c) for c in request.session.get(CARDS_SESSION_KEY % pk, [])]

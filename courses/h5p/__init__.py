@@ -1,6 +1,7 @@
-"""H5P packages: validation (validation.py), storage (storage.py), player (player.py), staff
-screens (admin.py). The chooser block lessons use lives with the lesson blocks in
-courses/models/blocks.py. CLI: import_h5p.
+"""H5P packages: validation (validation.py), storage (storage.py: who may install library
+code, content filtered by semantics.py), who sees and manages which package (access.py),
+player (player.py), staff screens (admin.py). The chooser block lessons use lives with the
+lesson blocks in courses/models/blocks.py. CLI: import_h5p. Trust model: docs/SECURITY.md.
 
 Serving. The player (npm h5p-standalone, MIT) comes from our static files under
 STATIC_URL/h5p-player/ (STATICFILES_DIRS maps node_modules/h5p-standalone/dist there), so

@@ -13,11 +13,19 @@ frame.bundle.js, but neither is an H5P library that packages list as a dependenc
 player fetches library.json for every declared dependency without exception. So no declared
 dependency can be exempted: each must be in the package or already installed
 (PLAYER_PROVIDED_LIBRARIES is empty on purpose).
+
+Trust. Library code (JavaScript) runs with the site's origin in every lesson that uses it, so
+adding a library or a newer patch of one needs libraries.access.can_install_h5p_libraries
+(network admins, superusers, and the OPERATOR at the command line); anyone else may upload
+content whose libraries are installed already. Content parameters are filtered against the
+semantics of each library (courses/h5p/semantics.py) before content.json is written: the
+stored file is what the player receives.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import uuid
@@ -30,6 +38,8 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
+from courses.h5p.access import can_manage_package, may_own_packages_at
+from courses.h5p.semantics import escape_text, filter_metadata, filter_params
 from courses.h5p.validation import (
     H5PValidationError,
     LibraryRef,
@@ -38,6 +48,7 @@ from courses.h5p.validation import (
     parse_dependencies,
 )
 from courses.models import H5PLibrary, H5PPackage
+from libraries.access import can_install_h5p_libraries
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +66,54 @@ class MissingLibrariesError(H5PValidationError):
             _("Missing H5P libraries (upload a package that contains them first): %(list)s")
             % {"list": ", ".join(str(ref) for ref in missing)}
         )
+
+
+class Operator:
+    """Whoever runs a command on the server (import_h5p, load_demo): trusted as a superuser."""
+
+    def __repr__(self) -> str:
+        return "OPERATOR"
+
+
+OPERATOR = Operator()
+
+
+class LibraryInstallRefused(H5PValidationError):
+    """The package would add or change library code, and the uploader may not install it."""
+
+    def __init__(self, library: PackagedLibraryFiles, installed: H5PLibrary | None):
+        self.library = library
+        self.installed = installed
+        ref = library.ref
+        version = f"{ref.major}.{ref.minor}.{library.patch}"
+        if installed is None:
+            message = _(
+                "This package would install the H5P library %(library)s, which is not on the "
+                "site yet. Only a network administrator can install or upgrade H5P libraries: "
+                "ask one to upload this package first."
+            ) % {"library": f"{ref.machine_name} {version}"}
+        else:
+            message = _(
+                "This package would upgrade the H5P library %(installed)s to %(version)s. Only "
+                "a network administrator can install or upgrade H5P libraries: ask one to "
+                "upload this package first."
+            ) % {"installed": str(installed), "version": version}
+        super().__init__(message)
+
+
+class PackageOwnerRefused(H5PValidationError):
+    """The uploader may not put a package under that library (or under the whole network)."""
+
+    def __init__(self, library):
+        if library is None:
+            message = _("Choose the library this H5P activity belongs to.")
+        else:
+            message = _("You cannot add H5P activities for %(library)s.") % {"library": library}
+        super().__init__(message)
+
+
+def may_install_libraries(by) -> bool:
+    return by is OPERATOR or can_install_h5p_libraries(by)
 
 
 def library_path(ref: LibraryRef | H5PLibrary) -> str:
@@ -131,6 +190,31 @@ def missing_libraries(validated: ValidatedPackage) -> list[LibraryRef]:
     """Libraries the package needs that are neither in it nor installed (read-only check)."""
     installed = _installed(_referenced_keys(validated), lock=False)
     return resolve_libraries(validated, installed)[1]
+
+
+def library_changes(
+    validated: ValidatedPackage, installed: dict[tuple[str, int, int], H5PLibrary]
+) -> list[tuple[PackagedLibraryFiles, H5PLibrary | None]]:
+    """Packaged libraries whose code the install would write: new ones (row None) and newer
+    patches of installed ones. Same or older patches are ignored (the installed code stays)."""
+    changes = []
+    for lib in validated.libraries:
+        row = installed.get(_key(lib.ref))
+        if row is None or lib.patch > row.patch_version:
+            changes.append((lib, row))
+    return changes
+
+
+def check_may_install(validated: ValidatedPackage, *, by, installed=None) -> None:
+    """Raise LibraryInstallRefused naming the first library the package would add or change,
+    unless `by` may install library code (read-only when `installed` is not given)."""
+    if may_install_libraries(by):
+        return
+    if installed is None:
+        installed = _installed(_referenced_keys(validated), lock=False)
+    changes = library_changes(validated, installed)
+    if changes:
+        raise LibraryInstallRefused(*changes[0])
 
 
 def _write(name: str, data: bytes, written: list[str]) -> None:
@@ -224,21 +308,29 @@ def _library_fields(lib: PackagedLibraryFiles) -> dict:
 
 
 def install_package(
-    validated: ValidatedPackage, *, title: str | None = None, uploaded_by=None
+    validated: ValidatedPackage, *, by, library=None, title: str | None = None
 ) -> H5PPackage:
     """Store a validated package: its libraries once (shared), its content under its uuid.
 
+    `by` is the acting user, or OPERATOR for the command line. `library` owns the package
+    (None: the whole network); `by` must administer it (PackageOwnerRefused otherwise).
+
     A newer patch of an installed library replaces the older one (after commit); an older
-    patch never overwrites a newer one. Missing dependencies raise MissingLibrariesError
-    naming each, before anything is written. If anything fails, the files this call wrote are
-    removed and no row is left. Call it outside any outer transaction that might roll back
-    later (files cannot follow a rollback that happens after this function returned).
+    patch never overwrites a newer one. Adding or upgrading a library needs
+    can_install_h5p_libraries(by): otherwise LibraryInstallRefused names the first such
+    library. Missing dependencies raise MissingLibrariesError naming each. Both are raised
+    before anything is written. Content parameters and metadata are filtered against the
+    libraries' semantics before they are written. If anything fails, the files this call
+    wrote are removed and no row is left. Call it outside any outer transaction that might
+    roll back later (files cannot follow a rollback that happens after this function returned).
     """
+    if by is not OPERATOR and not may_own_packages_at(by, library):
+        raise PackageOwnerRefused(library)
     for attempt in (1, 2):
         written: list[str] = []
         try:
             with transaction.atomic():
-                return _install(validated, title=title, uploaded_by=uploaded_by, written=written)
+                return _install(validated, by=by, library=library, title=title, written=written)
         except IntegrityError:
             # A concurrent upload installed one of our libraries first; try again with it.
             _discard(written)
@@ -250,11 +342,12 @@ def install_package(
     raise AssertionError("unreachable")
 
 
-def _install(validated, *, title, uploaded_by, written) -> H5PPackage:
+def _install(validated, *, by, library, title, written) -> H5PPackage:
     installed = _installed(_referenced_keys(validated), lock=True)
     needed, missing = resolve_libraries(validated, installed)
     if missing:
         raise MissingLibrariesError(missing)
+    check_may_install(validated, by=by, installed=installed)
 
     rows: dict[tuple[str, int, int], H5PLibrary] = dict(installed)
     changed: list[tuple[H5PLibrary, PackagedLibraryFiles]] = []
@@ -283,21 +376,143 @@ def _install(validated, *, title, uploaded_by, written) -> H5PPackage:
     for row, lib in changed:
         row.dependencies.set([rows[_key(dep)] for dep in lib.dependencies if _key(dep) in rows])
 
+    semantics_of = _semantics_lookup(validated, {_key(lib.ref) for _row, lib in changed})
+    main = validated.main_library
+    params = json.loads(validated.content_files["content.json"].decode("utf-8-sig"))
+    content_json = filter_params(
+        params, library=f"{main.machine_name} {main.major}.{main.minor}", semantics_of=semantics_of
+    )
+    h5p_json = filter_h5p_json(validated.h5p_json)
+
     package_uuid = uuid.uuid4()
     root = f"{CONTENT_ROOT}/{package_uuid}"
-    _write(f"{root}/h5p.json", validated.h5p_json_bytes, written)
+    _write(f"{root}/h5p.json", _json_bytes(h5p_json), written)
     for name, data in sorted(validated.content_files.items()):
+        if name == "content.json":
+            data = _json_bytes(content_json)
         _write(f"{root}/content/{name}", data, written)
     package = H5PPackage.objects.create(
         uuid=package_uuid,
         title=(title or validated.title or _("Untitled H5P activity"))[:255],
-        main_library=rows[_key(validated.main_library)],
-        h5p_json=validated.h5p_json,
+        main_library=rows[_key(main)],
+        h5p_json=h5p_json,
         file_size=validated.upload_size,
-        uploaded_by=uploaded_by,
+        uploaded_by=None if by is OPERATOR else by,
+        library=library,
     )
     package.libraries.set([rows[key] for key in needed])
     return package
+
+
+H5P_JSON_STRUCTURE = ("language", "mainLibrary", "embedTypes", "preloadedDependencies")
+
+
+def filter_h5p_json(h5p_json: dict) -> dict:
+    """h5p.json as the player gets it: its structure as validated, its metadata (title,
+    authors, license…) filtered against H5P's metadata semantics; other keys dropped."""
+    metadata = filter_metadata({k: v for k, v in h5p_json.items() if k not in H5P_JSON_STRUCTURE})
+    structure = {k: h5p_json[k] for k in H5P_JSON_STRUCTURE if k in h5p_json}
+    structure["language"] = escape_text(h5p_json.get("language", ""))
+    structure["preloadedDependencies"] = [
+        {k: dep[k] for k in ("machineName", "majorVersion", "minorVersion") if k in dep}
+        for dep in h5p_json.get("preloadedDependencies") or []
+    ]
+    return {**metadata, **structure}
+
+
+def _json_bytes(data) -> bytes:
+    return json.dumps(data, ensure_ascii=False).encode("utf-8")
+
+
+def _semantics_lookup(validated: ValidatedPackage, written_keys):
+    """Semantics of a library as it will be once this install commits: the packaged
+    semantics.json for libraries this install adds or upgrades, the installed one otherwise."""
+    packaged = {_key(lib.ref): lib for lib in validated.libraries}
+
+    def semantics_of(name: str, major: int, minor: int):
+        key = (name, major, minor)
+        if key in written_keys:
+            return _parse_semantics(packaged[key].files.get("semantics.json"))
+        return installed_semantics_of(name, major, minor)
+
+    return semantics_of
+
+
+def installed_semantics_of(name: str, major: int, minor: int) -> list | None:
+    """semantics.json of an installed library: [] when it has none (or an unreadable one),
+    None when the library is not installed."""
+    if not H5PLibrary.objects.filter(
+        machine_name=name, major_version=major, minor_version=minor
+    ).exists():
+        return None
+    path = f"{LIBRARIES_ROOT}/{name}-{major}.{minor}/semantics.json"
+    try:
+        with default_storage.open(path) as handle:
+            return _parse_semantics(handle.read())
+    except OSError:
+        return []
+
+
+def _filtered_params(package: H5PPackage, params) -> dict:
+    main = package.main_library
+    return filter_params(
+        params,
+        library=f"{main.machine_name} {main.major_version}.{main.minor_version}",
+        semantics_of=installed_semantics_of,
+    )
+
+
+@transaction.atomic
+def save_content(*, package: H5PPackage, params, by) -> dict:
+    """The one way to write a stored package's content.json after its upload: `params` are
+    filtered against the installed libraries' semantics first, and h5p.json's metadata again.
+    Returns the parameters as stored. `by` must manage the package (or be the OPERATOR)."""
+    if by is not OPERATOR and not can_manage_package(by, package):
+        raise PackageOwnerRefused(package.library)
+    filtered = _filtered_params(package, params)
+    h5p_json = filter_h5p_json(package.h5p_json)
+    root = f"{CONTENT_ROOT}/{package.uuid}"
+    _write(f"{root}/content/content.json", _json_bytes(filtered), [])
+    if h5p_json != package.h5p_json:
+        _write(f"{root}/h5p.json", _json_bytes(h5p_json), [])
+        H5PPackage.objects.filter(pk=package.pk).update(h5p_json=h5p_json)
+        package.h5p_json = h5p_json
+    return filtered
+
+
+def stored_params(package: H5PPackage) -> dict:
+    """content.json of a stored package, as the player receives it."""
+    with default_storage.open(f"{CONTENT_ROOT}/{package.uuid}/content/content.json") as handle:
+        return json.loads(handle.read().decode("utf-8-sig"))
+
+
+def refilter_stored_content() -> list[H5PPackage]:
+    """Filter every stored package again (those stored before filtering existed, or after an
+    upgrade changed a library's semantics). Returns the packages whose content changed."""
+    changed = []
+    for package in H5PPackage.objects.select_related("main_library").order_by("pk"):
+        try:
+            params = stored_params(package)
+        except (OSError, ValueError):
+            logger.warning("H5P package %s has no readable content.json", package.uuid)
+            continue
+        if (
+            _filtered_params(package, params) != params
+            or filter_h5p_json(package.h5p_json) != package.h5p_json
+        ):
+            save_content(package=package, params=params, by=OPERATOR)
+            changed.append(package)
+    return changed
+
+
+def _parse_semantics(data: bytes | None) -> list:
+    if not data:
+        return []
+    try:
+        parsed = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return []
+    return parsed if isinstance(parsed, list) else []
 
 
 def delete_package(package: H5PPackage) -> None:

@@ -6,13 +6,13 @@ library at fault.
 
 Order of checks, cheapest and most dangerous first:
 
-1. Upload size (``H5P_MAX_UPLOAD_BYTES``), then a real ZIP.
-2. Structure from the central directory only (``infolist()``, nothing decompressed): entry
-   count (``H5P_MAX_ENTRIES``), declared uncompressed total (``H5P_MAX_UNCOMPRESSED_BYTES``),
-   compression ratio per entry (entries over 64 KiB) and overall (``H5P_MAX_RATIO``), path
-   traversal (absolute paths, ``..``, backslashes, drive letters, NUL), symlinks (Unix mode
-   S_IFLNK in ``external_attr``), duplicate names (also case-insensitive duplicates), and the
-   official H5P file whitelist by location (``content/`` and top-level files: content list;
+1. The one ZIP guard of every upload (training_site/archives.py) with the H5P caps: upload
+   size (``H5P_MAX_UPLOAD_BYTES``), a real ZIP, then from the central directory only (nothing
+   decompressed) entry count (``H5P_MAX_ENTRIES``), declared uncompressed total
+   (``H5P_MAX_UNCOMPRESSED_BYTES``), compression ratio per entry (entries over 64 KiB) and
+   overall (``H5P_MAX_RATIO``), path traversal (absolute paths, ``..``, backslashes, drive
+   letters, NUL), symlinks, duplicate names (also case-insensitive duplicates).
+2. The official H5P file whitelist by location (``content/`` and top-level files: content list;
    library folders: content list plus js, css, svg, xml). Names with a path part starting with
    ``.`` or ``_`` are ignored as H5P does (``__MACOSX/``, ``.DS_Store``); they are never read.
 3. Reading: each kept entry is read with a cap (its declared size, never more than what is
@@ -51,7 +51,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import stat
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -59,13 +58,14 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from django.conf import settings
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from pyh5p.content import H5PContent
 from pyh5p.errors import H5PError
 from pyh5p.library import LibraryId, LibraryStore
 from pyh5p.package import H5PPackage as PyH5PPackage
 from pyh5p.package import PackagedLibrary
+
+from training_site.archives import ArchiveRefused, Entry, ZipLimits, open_zip, read_entries
 
 CONTENT_EXTENSIONS = frozenset(
     [
@@ -118,13 +118,9 @@ DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 DEFAULT_MAX_ENTRIES = 5000
 DEFAULT_MAX_UNCOMPRESSED_BYTES = 300 * 1024 * 1024
 DEFAULT_MAX_RATIO = 100
-# Tiny files (a JSON of spaces) compress far better than any real media; judge the ratio of
-# an entry only above this size. The overall ratio still covers the whole archive.
-RATIO_MIN_ENTRY_BYTES = 64 * 1024
 
 # H5P core's rule for machine names (h5p.classes.php, $libraryRequired).
 MACHINE_NAME_RE = re.compile(r"^[\w.\-]{1,255}$", re.ASCII)
-DRIVE_RE = re.compile(r"^[A-Za-z]:")
 URL_RE = re.compile(r"^https?://", re.IGNORECASE)
 H5P_REQUIRED = ("title", "language", "mainLibrary", "preloadedDependencies", "embedTypes")
 LIBRARY_REQUIRED = ("title", "machineName", "majorVersion", "minorVersion", "patchVersion")
@@ -259,85 +255,32 @@ def _extension(name: str) -> str:
     return base.rsplit(".", 1)[-1].lower() if "." in base else ""
 
 
-def _check_name(name: str) -> list[str]:
-    """The path parts of a safe entry name; refuses traversal in every form."""
-    if not name or "\x00" in name or "\\" in name or name.startswith("/") or DRIVE_RE.match(name):
-        raise H5PValidationError(_("Unsafe path in the package: %(file)s") % {"file": name})
-    parts = name.rstrip("/").split("/")
-    if any(part in ("", ".", "..") for part in parts):
-        raise H5PValidationError(_("Unsafe path in the package: %(file)s") % {"file": name})
-    return parts
+def _limits() -> ZipLimits:
+    return ZipLimits(
+        max_upload=_cap("H5P_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES),
+        max_entries=_cap("H5P_MAX_ENTRIES", DEFAULT_MAX_ENTRIES),
+        max_total=_cap("H5P_MAX_UNCOMPRESSED_BYTES", DEFAULT_MAX_UNCOMPRESSED_BYTES),
+        max_ratio=_cap("H5P_MAX_RATIO", DEFAULT_MAX_RATIO),
+    )
 
 
-def _open_zip(stream: BinaryIO) -> zipfile.ZipFile:
-    max_upload = _cap("H5P_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)
-    stream.seek(0, io.SEEK_END)
-    size = stream.tell()
-    stream.seek(0)
-    if size > max_upload:
-        raise H5PValidationError(
-            _("The file is too large (%(size)s; at most %(max)s).")
-            % {"size": filesizeformat(size), "max": filesizeformat(max_upload)}
-        )
+def _open_zip(stream: BinaryIO) -> tuple[zipfile.ZipFile, list[Entry]]:
+    """The one ZIP guard (training_site/archives.py) with the H5P caps."""
     try:
-        return zipfile.ZipFile(stream)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError):
-        raise H5PValidationError(_("This is not an H5P file: it is not a valid ZIP archive."))
+        return open_zip(stream, _limits())
+    except ArchiveRefused as exc:
+        raise H5PValidationError(exc.message)
 
 
-def _check_structure(infos: list[zipfile.ZipInfo]) -> list[zipfile.ZipInfo]:
-    """All checks that need only the central directory. Returns the entries to read."""
-    max_entries = _cap("H5P_MAX_ENTRIES", DEFAULT_MAX_ENTRIES)
-    max_total = _cap("H5P_MAX_UNCOMPRESSED_BYTES", DEFAULT_MAX_UNCOMPRESSED_BYTES)
-    max_ratio = _cap("H5P_MAX_RATIO", DEFAULT_MAX_RATIO)
-    if len(infos) > max_entries:
-        raise H5PValidationError(
-            _("The package has too many files (%(count)d; at most %(max)d).")
-            % {"count": len(infos), "max": max_entries}
-        )
-    declared = sum(info.file_size for info in infos)
-    if declared > max_total:
-        raise H5PValidationError(
-            _("The package would unpack to %(size)s; at most %(max)s is allowed.")
-            % {"size": filesizeformat(declared), "max": filesizeformat(max_total)}
-        )
-    compressed = sum(info.compress_size for info in infos)
-    if declared > RATIO_MIN_ENTRY_BYTES and declared / max(compressed, 1) > max_ratio:
-        raise H5PValidationError(
-            _("The package is compressed suspiciously well (a ZIP bomb?); refused.")
-        )
-    seen: set[str] = set()
-    seen_folded: dict[str, str] = {}
+def _check_structure(entries: list[Entry]) -> list[Entry]:
+    """The H5P file whitelist over the guarded entries. Returns the entries to read."""
     keep = []
-    for info in infos:
-        name = info.filename
-        parts = _check_name(name)
-        if stat.S_ISLNK(info.external_attr >> 16):
-            raise H5PValidationError(
-                _("Symbolic links are not allowed in a package: %(file)s") % {"file": name}
-            )
-        key = name.rstrip("/")
-        if key in seen:
-            raise H5PValidationError(_("The package contains %(file)s twice.") % {"file": name})
-        folded = key.casefold()
-        if folded in seen_folded:
-            raise H5PValidationError(
-                _("The package contains both %(first)s and %(second)s (same name, other case).")
-                % {"first": seen_folded[folded], "second": name}
-            )
-        seen.add(key)
-        seen_folded[folded] = name
-        if info.file_size > RATIO_MIN_ENTRY_BYTES and (
-            info.file_size / max(info.compress_size, 1) > max_ratio
-        ):
-            raise H5PValidationError(
-                _("%(file)s is compressed suspiciously well (a ZIP bomb?); refused.")
-                % {"file": name}
-            )
-        if info.is_dir() or _ignored(parts):
+    for entry in entries:
+        name, parts = entry.name, entry.parts
+        if entry.info.is_dir() or _ignored(parts):
             continue
         if name == "h5p.json":
-            keep.append(info)
+            keep.append(entry)
             continue
         allowed = (
             LIBRARY_EXTENSIONS if len(parts) > 1 and parts[0] != "content" else CONTENT_EXTENSIONS
@@ -346,30 +289,16 @@ def _check_structure(infos: list[zipfile.ZipInfo]) -> list[zipfile.ZipInfo]:
             raise H5PValidationError(
                 _("File type not allowed in an H5P package: %(file)s") % {"file": name}
             )
-        keep.append(info)
+        keep.append(entry)
     return keep
 
 
-def _read_entries(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> dict[str, bytes]:
-    """Read each entry with a cap: never more than it declares, never past the total budget."""
+def _read_entries(archive: zipfile.ZipFile, entries: list[Entry]) -> dict[str, bytes]:
     budget = _cap("H5P_MAX_UNCOMPRESSED_BYTES", DEFAULT_MAX_UNCOMPRESSED_BYTES)
-    files: dict[str, bytes] = {}
-    for info in infos:
-        limit = min(info.file_size, budget)
-        try:
-            with archive.open(info) as entry:
-                data = entry.read(limit + 1)
-        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError):
-            raise H5PValidationError(
-                _("%(file)s cannot be read (damaged or encrypted).") % {"file": info.filename}
-            )
-        if len(data) > limit:
-            raise H5PValidationError(
-                _("%(file)s is larger than it declares; refused.") % {"file": info.filename}
-            )
-        budget -= len(data)
-        files[info.filename] = data
-    return files
+    try:
+        return read_entries(archive, entries, budget)
+    except ArchiveRefused as exc:
+        raise H5PValidationError(exc.message)
 
 
 def _json(data: bytes, *, where: str) -> Any:
@@ -515,8 +444,9 @@ def validate_package(source) -> ValidatedPackage:
     """
     opened = open(source, "rb") if isinstance(source, (str, Path)) else None  # noqa: SIM115
     try:
-        with _open_zip(opened or source) as archive:
-            keep = _check_structure(archive.infolist())
+        archive, entries = _open_zip(opened or source)
+        with archive:
+            keep = _check_structure(entries)
             files = _read_entries(archive, keep)
             size = archive.fp.seek(0, io.SEEK_END) if archive.fp else 0
     finally:

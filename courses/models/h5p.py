@@ -25,6 +25,9 @@ class H5PLibrary(models.Model):
         verbose_name = _("H5P library")
         verbose_name_plural = _("H5P libraries")
         ordering = ["machine_name", "major_version", "minor_version"]
+        # Library code runs with the site's origin in every lesson: installing or upgrading it
+        # is a permission of its own, as H5P core's "update libraries" (network admins only).
+        permissions = [("install_h5plibrary", _("Can install or upgrade H5P libraries"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["machine_name", "major_version", "minor_version"],
@@ -54,6 +57,15 @@ class H5PPackage(models.Model):
     libraries = models.ManyToManyField(H5PLibrary, related_name="packages", blank=True)
     h5p_json = models.JSONField(_("h5p.json"), default=dict)
     file_size = models.PositiveBigIntegerField(_("file size"), default=0)
+    # The library whose admins manage the package; empty: the network's (network admins only).
+    library = models.ForeignKey(
+        "libraries.Library",
+        verbose_name=_("owner library"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="h5p_packages",
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("uploaded by"),

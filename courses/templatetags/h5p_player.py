@@ -7,6 +7,7 @@ block id, part of the default IRI), xapi_endpoint="..." (default /api/xapi/state
 from django import template
 
 from courses.h5p.player import DEFAULT_XAPI_ENDPOINT, player_context
+from training_site.middleware import allow_h5p_player
 
 register = template.Library()
 
@@ -15,6 +16,8 @@ register = template.Library()
 def h5p_player(context, package, iri=None, block_id=None, xapi_endpoint=DEFAULT_XAPI_ENDPOINT):
     if package is None:
         return {"package": None}
+    # The page's Content-Security-Policy gets the player's exceptions (docs/SECURITY.md).
+    allow_h5p_player(context.get("request"))
     return player_context(
         context.get("request"),
         package,

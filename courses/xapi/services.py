@@ -56,7 +56,14 @@ class _Rejected(Exception):
         self.index, self.reason = index, reason
 
 
-def _store_batch(user, parsed: list[ParsedStatement], base: str) -> list[XAPIStatement]:
+# Statements from the player may name H5P activities only: native quizzes are graded here,
+# and their one statement comes from submit_quiz(), never from a request body.
+PLAYER_KINDS = ("h5p",)
+
+
+def _store_batch(
+    user, parsed: list[ParsedStatement], base: str, kinds: tuple[str, ...]
+) -> list[XAPIStatement]:
     """Store statements and apply them to progress with a fixed number of queries per list.
 
     Queries: lessons (1), enrolments locked (1), replay check (1), insert (1), activity rows
@@ -78,6 +85,8 @@ def _store_batch(user, parsed: list[ParsedStatement], base: str) -> list[XAPISta
             specs[lesson.pk] = {spec.block_id: spec for spec in lesson.activity_specs()}
         if item.activity.block_id not in specs[lesson.pk]:
             raise _Rejected(index, "the lesson has no such activity")
+        if specs[lesson.pk][item.activity.block_id].kind not in kinds:
+            raise _Rejected(index, "this quiz is graded by the site: answer it on the lesson page")
 
     def course_path(lesson_id: int) -> str:
         return lessons[lesson_id].path[: -LessonPage.steplen]
@@ -187,10 +196,13 @@ def _store_batch(user, parsed: list[ParsedStatement], base: str) -> list[XAPISta
     return results
 
 
-def record_statements(*, user, statements: list[dict], base: str) -> list[XAPIStatement]:
+def record_statements(
+    *, user, statements: list[dict], base: str, kinds: tuple[str, ...] = PLAYER_KINDS
+) -> list[XAPIStatement]:
     """Validate, store and apply a list of statements: all of them, or none.
 
-    ``base`` is this site's scheme://host: object ids must be activities under it.
+    ``base`` is this site's scheme://host: object ids must be activities under it, of one of
+    the block ``kinds`` (the player's H5P activities unless the site grades it itself).
     Raises StatementError with the reason (prefixed by the statement's position in a list).
     """
     if not user or not user.is_authenticated:
@@ -206,7 +218,7 @@ def record_statements(*, user, statements: list[dict], base: str) -> list[XAPISt
         raise StatementError("the same statement id appears twice")
     try:
         with transaction.atomic():
-            return _store_batch(user, parsed, base)
+            return _store_batch(user, parsed, base, kinds)
     except _Rejected as exc:
         raise StatementError(_position(exc.index, len(parsed), exc.reason))
     except IntegrityError:
@@ -218,9 +230,11 @@ def _position(index: int, count: int, reason) -> str:
     return f"statement {index}: {reason}" if count > 1 else str(reason)
 
 
-def record_statement(*, user, statement: dict, base: str) -> XAPIStatement:
+def record_statement(
+    *, user, statement: dict, base: str, kinds: tuple[str, ...] = PLAYER_KINDS
+) -> XAPIStatement:
     """Validate, store and apply one statement in one transaction. Raises StatementError."""
-    return record_statements(user=user, statements=[statement], base=base)[0]
+    return record_statements(user=user, statements=[statement], base=base, kinds=kinds)[0]
 
 
 @dataclass
@@ -262,7 +276,7 @@ def submit_quiz(*, user, lesson: LessonPage, block_id: str, answers: dict, base:
     if passed is not None:
         statement["result"]["success"] = passed
     try:
-        stored = record_statement(user=user, statement=statement, base=base)
+        stored = record_statement(user=user, statement=statement, base=base, kinds=("quiz",))
     except StatementError as exc:
         raise ProgressError(str(exc))
     ActivityProgress.objects.filter(user=user, lesson=lesson, block_id=block_id).update(

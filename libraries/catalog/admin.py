@@ -7,6 +7,8 @@ Who may do what:
 * Items belong to a library. Staff see and change only items of libraries they reach
   (libraries/access.py), and may only choose those libraries as the owning library.
 * MARC imports go into a library the user reaches; label sheets only print reachable items.
+  The uploaded file is checked before anything is written, kept under a generated name in
+  private storage (never under /media/) and deleted once its job has run.
 """
 
 from django import forms
@@ -30,7 +32,7 @@ from wagtail.permissions import register_permission_policy
 
 from libraries import access
 from libraries.catalog.labels import LAYOUTS, render_labels
-from libraries.catalog.marc import detect_format
+from libraries.catalog.marc import HEAD_BYTES, MarcFileRefused, detect_format
 from libraries.catalog.search import Query, search_records
 from libraries.catalog.services import CatalogError, save_item
 from libraries.catalog.tasks import enqueue_import
@@ -284,11 +286,11 @@ class MarcUploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_UPLOAD_BYTES:
             raise ValidationError(_("The file is larger than 200 MB."))
-        head = upload.read(64)
+        head = upload.read(HEAD_BYTES)
         upload.seek(0)
         try:
             self.detected_format = detect_format(head)
-        except Exception as exc:  # noqa: BLE001 - MarcFileRefused carries the message
+        except MarcFileRefused as exc:
             raise ValidationError(str(exc))
         return upload
 
@@ -313,8 +315,12 @@ def marc_upload(request):
             file_format=form.cleaned_data["file_format"] or form.detected_format,
             encoding=form.cleaned_data["encoding"],
         )
-        job.file.save(upload.name, upload, save=False)
-        job.save()
+        job.file.save(upload.name, upload, save=False)  # stored as marc_import_name says
+        try:
+            job.save()
+        except Exception:
+            job.file.delete(save=False)
+            raise
         enqueue_import(job)
         return redirect("catalog_marc:job", pk=job.pk)
     jobs = MarcImportJob.objects.filter(access.library_filter(request.user, "library"))

@@ -79,18 +79,75 @@ class ImportResult:
 # --------------------------------------------------------------------------- reading
 
 
+HEAD_BYTES = 4096  # enough for a MARC leader and directory, or an XML prolog and root tag
+FIELD_TERMINATOR = 0x1E
+MARCXML_ROOTS = frozenset({"collection", "record"})
+WEB_PAGE_ROOTS = frozenset({"html", "svg", "head", "body", "script", "iframe", "math", "xsl"})
+_XML_PROLOG = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->)", re.DOTALL)
+_XML_ROOT = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?([A-Za-z_][\w.-]*)[\s/>]")
+
+
 def detect_format(head: bytes) -> str:
-    """'marc' or 'marcxml' from the first bytes, or MarcFileRefused."""
+    """'marc' or 'marcxml' from the first HEAD_BYTES bytes, or MarcFileRefused.
+
+    Binary MARC21 needs a leader with its record length and base address, and the directory
+    ending where the base address says (when the head reaches it). MARCXML needs a root
+    element <collection> or <record> (with or without a namespace prefix); web pages, SVG,
+    a document type declaration or any other XML are refused.
+    """
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped:
         raise MarcFileRefused(_("The file is empty."))
     if stripped.startswith(b"<"):
-        return "marcxml"
-    if len(stripped) >= 24 and stripped[:5].isdigit() and stripped[12:17].isdigit():
+        return _detect_marcxml(stripped)
+    if _looks_like_marc21(stripped):
         return "marc"
     raise MarcFileRefused(
         _("This is not a MARC21 file: a MARC record starts with a 24-character leader.")
     )
+
+
+def _looks_like_marc21(head: bytes) -> bool:
+    if len(head) < 24 or not (head[:5].isdigit() and head[12:17].isdigit()):
+        return False
+    length, base = int(head[:5]), int(head[12:17])
+    if base < 25 or length <= base:
+        return False
+    return len(head) < base or head[base - 1] == FIELD_TERMINATOR
+
+
+def _detect_marcxml(head: bytes) -> str:
+    position = 0
+    while match := _XML_PROLOG.match(head, position):
+        position = match.end()
+    rest = head[position:].lstrip()
+    web_page = MarcFileRefused(
+        _("This file is a web page or an image (HTML, SVG), not a MARC file.")
+    )
+    if rest[:2] == b"<!" and rest[:4] != b"<!--":
+        # <!DOCTYPE html> or a DTD: MARCXML never needs one, and a DTD can define entities.
+        if rest[2:9].lower() == b"doctype" and b"html" in rest[9:40].lower():
+            raise web_page
+        raise MarcFileRefused(
+            _("This XML file declares a document type (DTD); MARCXML files have none.")
+        )
+    root = _XML_ROOT.match(rest)
+    if not root:
+        raise MarcFileRefused(
+            _("This file starts like XML but has no MARCXML <collection> or <record> element.")
+        )
+    name = root.group(2).decode("ascii").lower()
+    if name in WEB_PAGE_ROOTS:
+        raise web_page
+    if name not in MARCXML_ROOTS:
+        raise MarcFileRefused(
+            _(
+                "This XML file is not MARCXML: its root element is <%(name)s>, "
+                "not <collection> or <record>."
+            )
+            % {"name": rest[1 : root.end() - 1].decode("ascii")}
+        )
+    return "marcxml"
 
 
 def _decode(raw: bytes, encoding: str | None) -> tuple[pymarc.Record, bool]:
@@ -517,7 +574,7 @@ class MarcImporter:
         prints = {
             probe.fingerprint
             for p, probe in zip(batch, probes, strict=True)
-            if not p.fields["isbn"] and not p.fields["control_number"]
+            if not p.fields["isbn"] and not p.fields["control_number"] and probe.fingerprint
         }
         condition = Q(isbn__in=isbns) | Q(control_number__in=controls)
         condition |= Q(fingerprint__in=prints, isbn="", control_number="")
@@ -528,7 +585,7 @@ class MarcImporter:
                 by_isbn.setdefault(rec.isbn, []).append(rec)
             if rec.control_number:
                 by_control.setdefault((rec.control_number, rec.control_number_source), rec)
-            if not rec.isbn and not rec.control_number:
+            if not rec.isbn and not rec.control_number and rec.fingerprint:
                 by_print.setdefault(rec.fingerprint, rec)
 
         to_create: list[Record] = []
@@ -544,7 +601,7 @@ class MarcImporter:
                     (r for r in by_isbn.get(f["isbn"], []) if _same_work(r, f)),
                     None,
                 )
-            if rec is None and not f["isbn"] and not f["control_number"]:
+            if rec is None and not f["isbn"] and not f["control_number"] and probe.fingerprint:
                 rec = by_print.get(probe.fingerprint)
             if rec is None:
                 probe.marc = p.marc
@@ -568,7 +625,7 @@ class MarcImporter:
                 by_isbn[rec.isbn].append(rec)
             if rec.control_number:
                 by_control.setdefault((rec.control_number, rec.control_number_source), rec)
-            if not rec.isbn and not rec.control_number:
+            if not rec.isbn and not rec.control_number and rec.fingerprint:
                 by_print.setdefault(rec.fingerprint, rec)
             targets.append((p, rec))
 
@@ -679,7 +736,7 @@ def import_marc(
         except LookupError:
             raise MarcFileRefused(_("Unknown encoding “%(e)s”.") % {"e": encoding})
     stream = _Counting(stream)
-    head = stream.peek_head(64)
+    head = stream.peek_head(HEAD_BYTES)
     detected = detect_format(head)
     file_format = file_format or detected
     if file_format != detected:

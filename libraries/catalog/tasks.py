@@ -1,4 +1,10 @@
-"""Background work of the catalog: MARC imports uploaded in the admin."""
+"""Background work of the catalog: MARC imports uploaded in the admin.
+
+The uploaded file lives in private storage only until its job has run: it is deleted when
+the job finishes, imported or failed, and the job row keeps the report.
+"""
+
+import logging
 
 from django.db import transaction
 from django.utils import timezone
@@ -9,6 +15,8 @@ from libraries.catalog.marc import MarcFileRefused, import_marc
 from libraries.models import MarcImportJob
 
 MAX_REPORTED_PROBLEMS = 500
+
+logger = logging.getLogger(__name__)
 
 
 def _save_progress(job: MarcImportJob, done: int, total: int, result) -> None:
@@ -59,8 +67,19 @@ def run_import_job(job_id: int) -> MarcImportJob:
         job.errors = [p.as_dict() for p in result.problems[:MAX_REPORTED_PROBLEMS]]
         job.message = "\n".join(result.warnings[:MAX_REPORTED_PROBLEMS])
     job.finished_at = timezone.now()
+    _discard_file(job)
     job.save()
     return job
+
+
+def _discard_file(job: MarcImportJob) -> None:
+    """Delete the imported file; the job keeps its original name and report."""
+    if not job.file:
+        return
+    try:
+        job.file.delete(save=False)
+    except OSError:
+        logger.exception("MARC import %s: could not delete %s", job.pk, job.file.name)
 
 
 @task()

@@ -1,6 +1,7 @@
 """Reader card services: card numbers, cards made at the desk, online applications."""
 
 import datetime
+import re
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -24,6 +25,8 @@ from libraries.models.patrons import CHILD_AGE, age_on
 
 CARD_YEARS = {PatronCategory.CHILD: 1, PatronCategory.STUDENT: 1}
 DEFAULT_CARD_YEARS = 2
+# A library code (2-10 capitals or digits), a dash, the number: see next_card_number.
+CARD_NUMBER_SHAPE = re.compile(r"[A-Z0-9]{2,10}-[0-9]+")
 
 
 class PatronError(CirculationError):
@@ -41,6 +44,11 @@ def next_card_number(library: Library) -> str:
     sequence.last_number += 1
     sequence.save(update_fields=["last_number"])
     return f"{library.code}-{sequence.last_number:06d}"
+
+
+def looks_like_card_number(code: str) -> bool:
+    """Whether a scanned code has the shape of a card number (item barcodes have no dash)."""
+    return bool(CARD_NUMBER_SHAPE.fullmatch(code))
 
 
 def card_expiry(category: str, today: datetime.date | None = None) -> datetime.date:

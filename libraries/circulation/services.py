@@ -15,7 +15,12 @@ from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from libraries.access import reaches
+from libraries.access import (
+    patron_visible_at,
+    reaches,
+    reader_may_borrow_at,
+    visitor_may_borrow,
+)
 from libraries.models import (
     CirculationRule,
     Hold,
@@ -81,10 +86,12 @@ def _lock_item(barcode: str) -> Item:
     return item
 
 
-def _lock_patron(card_number: str) -> Patron:
+def _lock_patron(card_number: str, *, by=None, at: Library | None = None) -> Patron:
+    """The reader's card, locked. At a desk (`at`), a reader the desk may not see is refused
+    exactly as a card number that does not exist, so scanning numbers lists no one."""
     patrons = Patron.objects.select_related("home_library")
     code, patron = _locked(patrons, "card_number", card_number)
-    if patron is None:
+    if patron is None or (at is not None and not patron_visible_at(by, patron, at)):
         raise CirculationError(_("Unknown card number: %(code)s.") % {"code": code}, "unknown_card")
     return patron
 
@@ -139,7 +146,7 @@ def check_out(
     now = now or timezone.now()
     _ensure_desk(by, at)
     item = _lock_item(item_barcode)
-    patron = _lock_patron(card_number)
+    patron = _lock_patron(card_number, by=by, at=at)
     open_loan = Loan.objects.filter(item=item, returned_at__isnull=True).first()
     if open_loan is not None:
         if open_loan.patron_id == patron.pk:
@@ -170,6 +177,12 @@ def check_out(
         raise CirculationError(
             _("This item is not available (%(status)s).") % {"status": item.get_status_display()},
             "not_available",
+        )
+    if not reaches(by, patron.home_library) and not visitor_may_borrow(
+        library=at, category=patron.category, item_type=item.item_type
+    ):
+        raise CirculationError(
+            _("Readers of other libraries may not borrow this kind of item here."), "visitor"
         )
     rule = rule_for(library=at, category=patron.category, item_type=item.item_type)
     count = _open_loan_count(patron)
@@ -210,7 +223,15 @@ def check_out(
 # --- check-in and routing ------------------------------------------------------------------
 
 
-def _capture_for_hold(item: Item, hold: Hold, at: Library, now) -> str:
+def _hold_shelf_reader(hold: Hold, at: Library, by) -> str:
+    """Who the slip names: the reader where this desk may see them, else only their library."""
+    patron = hold.patron
+    if by is not None and patron_visible_at(by, patron, at):
+        return _("%(name)s (%(card)s)") % {"name": patron.full_name, "card": patron.card_number}
+    return _("a reader of %(library)s") % {"library": patron.home_library.code}
+
+
+def _capture_for_hold(item: Item, hold: Hold, at: Library, by, now) -> str:
     """Put the item on this library's hold shelf for the hold and tell the reader."""
     hold.item = item
     hold.status = Hold.Status.READY
@@ -230,10 +251,7 @@ def _capture_for_hold(item: Item, hold: Hold, at: Library, now) -> str:
         },
         _patron_email(hold.patron),
     )
-    return _("Put on the hold shelf for %(name)s (%(card)s).") % {
-        "name": hold.patron.full_name,
-        "card": hold.patron.card_number,
-    }
+    return _("Put on the hold shelf for %(reader)s.") % {"reader": _hold_shelf_reader(hold, at, by)}
 
 
 def _send(item: Item, to: Library, at: Library, by, now, *, reason, hold=None, ill=None):
@@ -259,7 +277,7 @@ def _route(item: Item, at: Library, by, now) -> CirculationResult:
     first = (
         Hold.objects.queue()
         .filter(record_id=item.record_id)
-        .select_related("patron", "pickup_library")
+        .select_related("patron__home_library", "pickup_library")
         .annotate(
             elsewhere=Case(
                 When(pickup_library=at, then=Value(0)),
@@ -271,7 +289,7 @@ def _route(item: Item, at: Library, by, now) -> CirculationResult:
         .first()
     )
     if first is not None and first.pickup_library_id == at.pk:
-        return CirculationResult(_capture_for_hold(item, first, at, now), item=item, hold=first)
+        return CirculationResult(_capture_for_hold(item, first, at, by, now), item=item, hold=first)
     if item.library_id != at.pk:
         transfer = _send(item, item.library, at, by, now, reason=Transfer.Reason.RETURN)
         return CirculationResult(
@@ -305,10 +323,10 @@ def _receive(item: Item, transfer: Transfer, at: Library, by, now) -> Circulatio
     transfer.save(update_fields=["received_at", "received_by"])
     item.location = at
     if transfer.reason == Transfer.Reason.HOLD and transfer.hold_id:
-        hold = Hold.objects.select_related("patron").get(pk=transfer.hold_id)
+        hold = Hold.objects.select_related("patron__home_library").get(pk=transfer.hold_id)
         if hold.status == Hold.Status.IN_TRANSIT:
             return CirculationResult(
-                _capture_for_hold(item, hold, at, now), item=item, hold=hold, transfer=transfer
+                _capture_for_hold(item, hold, at, by, now), item=item, hold=hold, transfer=transfer
             )
     if transfer.reason == Transfer.Reason.ILL and transfer.ill_request_id:
         ill = InterLibraryLoan.objects.get(pk=transfer.ill_request_id)
@@ -316,9 +334,12 @@ def _receive(item: Item, transfer: Transfer, at: Library, by, now) -> Circulatio
             ill.status = InterLibraryLoan.Status.ARRIVED
             ill.save(update_fields=["status", "updated_at"])
             if ill.hold_id:
-                hold = Hold.objects.select_related("patron").get(pk=ill.hold_id)
+                hold = Hold.objects.select_related("patron__home_library").get(pk=ill.hold_id)
                 return CirculationResult(
-                    _capture_for_hold(item, hold, at, now), item=item, hold=hold, transfer=transfer
+                    _capture_for_hold(item, hold, at, by, now),
+                    item=item,
+                    hold=hold,
+                    transfer=transfer,
                 )
             item.status = Item.Status.AVAILABLE
             item.save(update_fields=["status", "location", "updated_at"])
@@ -466,6 +487,12 @@ def place_hold(
     ensure_patron_may_borrow(patron)
     if not pickup_library.is_active:
         raise CirculationError(_("This library does not take holds."), "pickup")
+    if not reader_may_borrow_at(patron, pickup_library):
+        raise CirculationError(
+            _("This reader cannot collect holds at %(library)s. Choose their own library.")
+            % {"library": pickup_library.name},
+            "pickup",
+        )
     items = Item.objects.filter(record=record).exclude(
         status__in=[Item.Status.WITHDRAWN, Item.Status.LOST, Item.Status.MISSING]
     )
@@ -556,7 +583,7 @@ def request_ill(
         raise CirculationError(_("This item is already requested by a library."), "duplicate")
     patron = None
     if card_number:
-        patron = _lock_patron(card_number)
+        patron = _lock_patron(card_number, by=by, at=at)
         ensure_patron_may_borrow(patron)
     ill = InterLibraryLoan.objects.create(
         item=item,
@@ -630,6 +657,6 @@ def overdue_loans(library: Library, now=None):
     return (
         Loan.objects.overdue(now)
         .filter(library=library)
-        .select_related("item__record", "patron")
+        .select_related("item__record", "patron__home_library")
         .order_by("due_at")
     )

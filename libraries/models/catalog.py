@@ -1,6 +1,9 @@
 """The union catalog: bibliographic records and the barcoded items libraries hold."""
 
+import uuid
+
 from django.conf import settings
+from django.core.files.storage import storages
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -223,8 +226,22 @@ class BarcodeSequence(models.Model):
         return f"{self.library.code}: {self.last_number}"
 
 
+def private_storage():
+    """Where import files wait for their job: outside MEDIA_ROOT, never served by URL."""
+    return storages["private"]
+
+
+def marc_import_name(instance, filename: str) -> str:
+    """A generated name: nothing of the uploader's file name reaches the storage."""
+    return f"marc-imports/{uuid.uuid4().hex}"
+
+
 class MarcImportJob(models.Model):
-    """One MARC file uploaded in the admin and imported by a background task."""
+    """One MARC file uploaded in the admin and imported by a background task.
+
+    The file is kept in private storage only until the job has run; the job row keeps the
+    original name as text and the report.
+    """
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")
@@ -246,7 +263,9 @@ class MarcImportJob(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    file = models.FileField(_("file"), upload_to="marc-imports/%Y/%m/")
+    file = models.FileField(
+        _("file"), upload_to=marc_import_name, storage=private_storage, blank=True
+    )
     original_name = models.CharField(_("file name"), max_length=255, blank=True)
     file_format = models.CharField(
         _("format"), max_length=10, choices=Format.choices, default=Format.MARC

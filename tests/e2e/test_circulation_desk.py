@@ -3,11 +3,13 @@
 import pytest
 from django.conf import settings
 from django.test import Client
+from playwright.sync_api import expect
 
 from libraries.models import Loan, Role, StocktakeScan
 from libraries.stocktake import services as inventory
 from tests.factories import LibraryFactory, MembershipFactory, UserFactory
-from tests.libraries.circulation.factories import ItemFactory, PatronFactory
+from tests.libraries.catalog.factories import ItemFactory
+from tests.libraries.circulation.factories import PatronFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -50,9 +52,8 @@ def test_desk_by_keyboard_only(browser, live_server):
     page.wait_for_selector("#desk-status.success")
     assert "Phạm Minh Châu" in status.text_content()
     scan(page, item.barcode)
-    page.wait_for_function(
-        "document.querySelector('#desk-status').textContent.includes('Checked out')"
-    )
+    # Locator waits, not wait_for_function: the page's CSP refuses the eval it would need.
+    expect(status).to_contain_text("Checked out")
     assert "Dế Mèn phiêu lưu ký" in page.locator("#desk-panel").text_content()
     scan(page, "KHONGCOMA")
     page.wait_for_selector("#desk-status.error")
@@ -60,9 +61,7 @@ def test_desk_by_keyboard_only(browser, live_server):
     page.keyboard.press("F3")
     assert page.locator("input[name=mode][value=checkin]").is_checked()
     scan(page, item.barcode)
-    page.wait_for_function(
-        "document.querySelector('#desk-status').textContent.includes('Checked in')"
-    )
+    expect(status).to_contain_text("Checked in")
     assert page.evaluate("document.activeElement.id") == "desk-code"
     loan = Loan.objects.get()
     assert loan.patron == patron and loan.returned_at is not None
@@ -88,9 +87,7 @@ def test_stocktake_queue_survives_a_stalled_connection(browser, live_server):
     page.goto(f"{live_server.url}/stocktake/{stocktake.pk}/")
     for item in items:
         scan(page, item.barcode)
-    page.wait_for_function(
-        "document.querySelector('[data-count=found]').textContent === '3'", timeout=15000
-    )
+    expect(page.locator("[data-count=found]")).to_have_text("3", timeout=15000)
     assert dropped
     assert list(StocktakeScan.objects.order_by("pk").values_list("barcode", flat=True)) == [
         i.barcode for i in items

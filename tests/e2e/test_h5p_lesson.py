@@ -4,20 +4,25 @@ certificate downloadable. The whole path, in Debian's Chromium against the live 
 import pytest
 from allauth.account.models import EmailAddress
 
-from courses.h5p.storage import install_package
+from courses.h5p.storage import OPERATOR, install_package
 from courses.h5p.validation import validate_package
 from courses.models import Certificate, LessonProgress, XAPIStatement
 from courses.training.activities import activity_iri
 from tests.courses.h5p.support import fixture
 from tests.courses.training.factories import h5p_block, make_course, make_lesson
+from tests.e2e.steps import log_in_and_enrol
 from tests.factories import LibraryFactory, MembershipFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_student_answers_h5p_activities_and_gets_the_certificate(live_server, browser, tmp_path):
-    true_false = install_package(validate_package(fixture("truefalse")), title="Đúng hay sai")
-    multichoice = install_package(validate_package(fixture("multichoice")), title="Chọn màu")
+    true_false = install_package(
+        validate_package(fixture("truefalse")), title="Đúng hay sai", by=OPERATOR
+    )
+    multichoice = install_package(
+        validate_package(fixture("multichoice")), title="Chọn màu", by=OPERATOR
+    )
     course = make_course(title="Em học cùng H5P")
     tf_block = h5p_block(package=true_false)
     mc_block = h5p_block(package=multichoice)
@@ -29,15 +34,7 @@ def test_student_answers_h5p_activities_and_gets_the_certificate(live_server, br
 
     page = browser.new_page(viewport={"width": 360, "height": 800})
     try:
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("input[name=login]", "hocsinh_h5p")
-        page.fill("input[name=password]", "matkhau-an-toan-2026")
-        page.click("form[action*='login'] button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
-
-        page.goto(f"{live_server.url}{course.url}")
-        page.click(f"form[action='/courses/{course.pk}/enrol/'] button")
-        page.wait_for_selector("progress.progress")
+        log_in_and_enrol(page, live_server, "hocsinh_h5p", course)
 
         page.goto(f"{live_server.url}{lesson.url}")
         tf_frame = page.frame_locator(f"#activity-{tf_block['id']} .h5p-player iframe")

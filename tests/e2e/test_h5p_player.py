@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from courses.h5p.storage import install_package
+from courses.h5p.storage import OPERATOR, install_package
 from courses.h5p.validation import validate_package
 from tests.courses.h5p.support import fixture
 
@@ -22,7 +22,7 @@ pytestmark = [
 
 def open_player(browser, live_server, prefix, *, offline_first=False):
     """A phone-sized page playing the fixture; records the statements posted."""
-    package = install_package(validate_package(fixture(prefix)))
+    package = install_package(validate_package(fixture(prefix)), by=OPERATOR)
     page = browser.new_page(viewport={"width": 360, "height": 740})
     run = SimpleNamespace(
         package=package, page=page, statements=[], requests=[], dropped=[], failed=[]

@@ -4,6 +4,7 @@ import pytest
 from allauth.account.models import EmailAddress
 
 from tests.courses.training.factories import make_course, make_lesson, quiz_block, text_block
+from tests.e2e.steps import log_in_and_enrol
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -18,15 +19,7 @@ def test_student_completes_course_and_downloads_certificate(live_server, browser
 
     page = browser.new_page(accept_downloads=True)
     try:
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("input[name=login]", "hocsinh1")
-        page.fill("input[name=password]", "matkhau-an-toan-2026")
-        page.click("form[action*='login'] button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
-
-        page.goto(f"{live_server.url}{course.url}")
-        page.click(f"form[action='/courses/{course.pk}/enrol/'] button")
-        page.wait_for_selector("progress.progress")
+        log_in_and_enrol(page, live_server, "hocsinh1", course)
 
         page.goto(f"{live_server.url}{lesson.url}")
         block = quiz["id"]

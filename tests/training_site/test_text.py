@@ -17,10 +17,30 @@ def test_fold_removes_marks_and_maps_d_with_stroke():
     assert folded_words("Nguyễn Thị Đào") == "nguyen thi dao"
 
 
-def test_letters_of_other_scripts_stay_in_names_but_not_in_search_words():
-    assert fold("Trường 学校") == "truong 学校"
-    assert folded_words("Trường 学校") == "truong"
-    assert normalise_name("Trường 学校") != normalise_name("Trường 大学")
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("हिन्दी साहित्य का इतिहास", "हिन्दी साहित्य का इतिहास"),  # vowel signs are kept
+        ("ภาษาไทย เบื้องต้น", "ภาษาไทย เบื้องต้น"),
+        ("العَرَبِيَّة لغة", "العربية لغة"),  # harakat are diacritics
+        ("עִבְרִית", "עברית"),  # so are Hebrew points
+        ("Русский язык, ё", "русскии язык е"),
+        ("日本語の本", "日本語の本"),
+        ("Trường 学校", "truong 学校"),
+    ],
+)
+def test_folding_removes_diacritics_never_letters(text, folded):
+    assert folded_words(text) == folded
+    assert normalise_name(text) == " ".join(fold(text).split())
+
+
+def test_a_title_with_no_word_has_no_fingerprint():
+    assert record_fingerprint(title="???", authors="Ai đó", publisher="", year=2020) == ""
+    devanagari = [
+        record_fingerprint(title=t, authors="", publisher="", year=2001)
+        for t in ("कविता संग्रह", "कहानी संग्रह")
+    ]
+    assert devanagari[0] != devanagari[1] and all(devanagari)
 
 
 def test_normalise_name_ignores_case_accents_and_spaces():

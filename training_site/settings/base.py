@@ -59,6 +59,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before XFrameOptionsMiddleware: it reads the X-Frame-Options that one sets.
+    "training_site.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "training_site.middleware.SiteLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -136,9 +138,14 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_PREVENT_ENUMERATION = True
+# A school's 1,000 students may all sit behind one address (docs/SECURITY.md): five failed
+# logins lock one account for five minutes; the address as a whole may fail 1,000 times in
+# five minutes (every student mistyping once) and send 2,000 login forms. Per account first,
+# so a locked-out child pressing "log in" again and again spends none of the school's 1,000.
+# The client address is read as ALLAUTH_TRUSTED_PROXY_COUNT says (production.py).
 ACCOUNT_RATE_LIMITS = {
-    "login": "30/m/ip",
-    "login_failed": "5/5m/ip,5/5m/key",
+    "login": "2000/5m/ip",
+    "login_failed": "5/5m/key,1000/5m/ip",
     "signup": "20/h/ip",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
@@ -164,13 +171,20 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 H5P_PLAYER_DIST = BASE_DIR / "node_modules" / "h5p-standalone" / "dist"
 if H5P_PLAYER_DIST.is_dir():
     STATICFILES_DIRS.append(("h5p-player", H5P_PLAYER_DIST))
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
-}
 
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 MEDIA_URL = "/media/"
+# Uploads nobody may fetch by URL (MARC import files until their job has run): outside
+# MEDIA_ROOT, under generated names. An object-storage backend can replace the alias later.
+PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", BASE_DIR / "private"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT},
+    },
+}
 # Django serves MEDIA_URL itself when true (development, tests, a single-machine LAN install).
 # In production let the web server serve MEDIA_ROOT (H5P content and libraries live there).
 SERVE_MEDIA = env_bool("SERVE_MEDIA", DEBUG)
@@ -195,7 +209,8 @@ DEFAULT_FROM_EMAIL = os.environ.get(
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# Caches: local memory by default; set CACHE_URL=redis://... when more than one process serves.
+# Caches: local memory by default; set CACHE_URL=redis://... when more than one process serves:
+# the login and form limits count in the cache, and each process's local memory counts alone.
 if os.environ.get("CACHE_URL"):
     CACHES = {
         "default": {
@@ -235,7 +250,38 @@ WAGTAILDOCS_EXTENSIONS = [
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
-X_FRAME_OPTIONS = "SAMEORIGIN"
+
+# Security headers (docs/SECURITY.md, "Security headers"). No page may be framed, except
+# Wagtail's own preview (it marks that response SAMEORIGIN); the H5P player's iframes are
+# about:blank documents it writes itself, which X-Frame-Options does not concern.
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# Video blocks (Wagtail embeds) play in a frame from one of these origins.
+CSP_VIDEO_FRAME_SOURCES = env_list(
+    "CSP_VIDEO_FRAME_SOURCES",
+    "https://www.youtube.com,https://www.youtube-nocookie.com,https://player.vimeo.com",
+)
+# No 'unsafe-inline' nor 'unsafe-eval' for scripts: our templates load scripts from /static/
+# only. training_site/middleware.py adds the few exceptions the H5P player and Wagtail's
+# admin need, on their pages only, and sets frame-ancestors from X-Frame-Options.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "media-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'self'", *CSP_VIDEO_FRAME_SOURCES],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+    }
+}
+# Wagtail's admin shows no Gravatar: staff e-mail hashes stay here, the policy stays 'self'.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 
 LOGGING = {
     "version": 1,

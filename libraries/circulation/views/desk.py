@@ -21,15 +21,17 @@ from libraries.access import (
     is_staff_member,
     libraries_visible_to,
     library_filter,
+    patron_visible_at,
     reaches,
     scope_patrons,
+    visiting_categories,
 )
 from libraries.circulation import patrons
 from libraries.circulation import services as circulation
 from libraries.circulation.cards import reader_card_pdf
 from libraries.circulation.forms import DeskCardForm
 from libraries.circulation.services import CirculationError, normalise_code
-from libraries.models import Hold, Library, Loan, Patron, Transfer
+from libraries.models import Hold, Item, Library, Loan, Patron, Transfer
 
 MODES = {
     "checkout": circulation.check_out,
@@ -65,11 +67,21 @@ def _current_library(request, libraries) -> Library:
     return library
 
 
-def _current_patron(request) -> Patron | None:
+def _visible_card(user, code: str, library: Library) -> Patron | None:
+    """The reader with this card number, if this desk may see them; else None, as if unknown."""
+    patron = Patron.objects.select_related("home_library").filter(card_number=code).first()
+    return patron if patron_visible_at(user, patron, library) else None
+
+
+def _current_patron(request, library: Library) -> Patron | None:
+    """The reader chosen at this desk, asked again: the desk or the rules may have changed."""
     card = request.session.get(SESSION_CARD)
     if not card:
         return None
-    return Patron.objects.select_related("home_library").filter(card_number=card).first()
+    patron = _visible_card(request.user, card, library)
+    if patron is None:
+        request.session.pop(SESSION_CARD, None)
+    return patron
 
 
 def patron_panel_context(user, patron: Patron | None, library: Library) -> dict:
@@ -129,7 +141,7 @@ def _wants_json(request) -> bool:
 def desk(request):
     libraries = _staff_libraries(request)
     library = _current_library(request, libraries)
-    context = patron_panel_context(request.user, _current_patron(request), library)
+    context = patron_panel_context(request.user, _current_patron(request, library), library)
     context.update(
         {
             "libraries": libraries,
@@ -148,7 +160,14 @@ def _handle_scan(request, library: Library, code: str, mode: str) -> tuple[str, 
     """Returns (level, message). A scanned card number selects the reader."""
     if not code:
         return "info", _("Scan a card or an item.")
-    card = Patron.objects.filter(card_number=code).first()
+    card = _visible_card(request.user, code, library)
+    if (
+        card is None
+        and patrons.looks_like_card_number(code)
+        and not Item.objects.filter(barcode=code).exists()
+    ):
+        # The same answer whether the card does not exist or is not this desk's to see.
+        return "error", _("Unknown card number: %(code)s.") % {"code": code}
     if card is not None:
         _remember(request, SESSION_CARD, card.card_number)
         if mode == "checkin":
@@ -169,7 +188,7 @@ def _handle_scan(request, library: Library, code: str, mode: str) -> tuple[str, 
             result = circulation.renew(item_barcode=code, by=request.user, at=library)
         else:
             result = circulation.check_in(item_barcode=code, by=request.user, at=library)
-            if result.patron is not None and reaches(request.user, result.patron.home_library):
+            if patron_visible_at(request.user, result.patron, library):
                 _remember(request, SESSION_CARD, result.patron.card_number)
     except CirculationError as error:
         return "error", error.message
@@ -198,7 +217,7 @@ def desk_scan(request):
             request, library, normalise_code(request.POST.get("code")), mode
         )
     if _wants_json(request):
-        context = patron_panel_context(request.user, _current_patron(request), library)
+        context = patron_panel_context(request.user, _current_patron(request, library), library)
         panel = render_to_string("libraries/desk/_patron.html", context, request=request)
         return JsonResponse(
             {
@@ -219,7 +238,13 @@ def desk_scan(request):
 def overdue_list(request):
     libraries = _staff_libraries(request)
     library = _current_library(request, libraries)
-    loans = circulation.overdue_loans(library)
+    visiting = visiting_categories(library)
+    loans = list(circulation.overdue_loans(library))
+    for loan in loans:
+        # A reader of another library is named only where this desk may see them.
+        loan.reader_visible = patron_visible_at(
+            request.user, loan.patron, library, visiting=visiting
+        )
     transfers = (
         Transfer.objects.open()
         .filter(to_library=library)

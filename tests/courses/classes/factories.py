@@ -9,7 +9,7 @@ from courses.training.progress import enrol, mark_viewed
 from courses.xapi.services import submit_quiz
 from libraries.models import Library, Role
 from tests.courses.training.factories import BASE, make_course, make_lesson, quiz_block
-from tests.factories import LibraryFactory, MembershipFactory, UserFactory
+from tests.factories import LibraryFactory, member
 
 RIGHT = {0: [1], 1: [0, 2]}  # both questions right
 HALF = {0: [1], 1: [0]}  # first right, second wrong
@@ -39,15 +39,11 @@ def network() -> Network:
 
 
 def teacher_at(library, **kwargs):
-    user = UserFactory(**kwargs)
-    MembershipFactory(user=user, library=library, role=Role.TEACHER)
-    return user
+    return member(library, Role.TEACHER, **kwargs)
 
 
 def staff_at(library, role=Role.LIBRARY_ADMIN, **kwargs):
-    user = UserFactory(**kwargs)
-    MembershipFactory(user=user, library=library, role=role)
-    return user
+    return member(library, role, **kwargs)
 
 
 def course_with_quizzes(title="Em học thư viện số", lessons=2, pass_mark=None, **fields):
@@ -72,6 +68,14 @@ def add_students(class_group, teacher, *names):
     return [c.user for c in report.created]
 
 
+def class_with_students(school, *names, name="6A", **teacher_fields):
+    """A new teacher at `school` (UserFactory with `teacher_fields`), their class `name` and its
+    students `names`, created by the bulk service: (teacher, class, students)."""
+    teacher = teacher_at(school, **teacher_fields)
+    class_group = make_class(school, teacher, name=name)
+    return teacher, class_group, add_students(class_group, teacher, *names)
+
+
 def answer(user, lesson: LessonPage, answers) -> None:
     """View the lesson and submit its quiz."""
     mark_viewed(user=user, lesson=lesson)
@@ -81,3 +85,13 @@ def answer(user, lesson: LessonPage, answers) -> None:
 
 def enrol_staff(user, course: CoursePage, by=None):
     return enrol(user=user, course=course, by=by)
+
+
+def trained_staff(library, role, course: CoursePage, completing=None, **user_fields):
+    """A new staff member (`role` at `library`) enrolled on the librarians' `course`; given
+    `completing`, one of its lessons, they also answer that lesson's quiz right."""
+    user = staff_at(library, role, **user_fields)
+    enrol_staff(user, course)
+    if completing is not None:
+        answer(user, completing, RIGHT)
+    return user

@@ -5,7 +5,7 @@ import pytest
 from courses.classes import demo as demo_classes
 from courses.models import Assignment, ClassGroup, ClassMembership, Enrollment, LessonProgress
 from libraries.models import Role
-from tests.courses.classes.factories import course_with_quizzes, network
+from tests.courses.classes.factories import course_with_quizzes
 from tests.factories import LibraryFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,8 +28,7 @@ def test_demo_classes_skip_without_teacher():
     assert not ClassGroup.objects.exists()
 
 
-def test_demo_classes_build_once():
-    net = network()
+def test_demo_classes_build_once(net):
     LibraryFactory(code="THPTC", name="THPT C", parent=net.district)
     teacher = UserFactory(username="giaovien")
     MembershipFactory(user=teacher, library=net.school, role=Role.TEACHER)
@@ -49,11 +48,10 @@ def test_demo_classes_build_once():
     assert counts() == first
 
 
-def test_demo_classes_on_the_demo_courses():
+def test_demo_classes_on_the_demo_courses(net):
     from courses.dashboards.reports import class_report
     from courses.training import demo as demo_training
 
-    net = network()
     teacher = UserFactory(username="giaovien")
     MembershipFactory(user=teacher, library=net.school, role=Role.TEACHER)
     demo_training.load(stdout=io.StringIO())

@@ -4,7 +4,7 @@ from django.utils import translation
 
 from courses.classes.login_cards import login_cards_pdf
 from courses.classes.views import CARDS_SESSION_KEY
-from tests.courses.classes.factories import make_class, network, teacher_at
+from tests.courses.classes.factories import make_class, teacher_at
 from tests.pdf_text import page_texts, pdf_fonts, pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -12,8 +12,7 @@ pytestmark = pytest.mark.django_db
 NAME = "Nguyễn Thị Hồng Đào"
 
 
-def test_login_cards_print_vietnamese_names_and_credentials(client):
-    net = network()
+def test_login_cards_print_vietnamese_names_and_credentials(client, net):
     teacher = teacher_at(net.school)
     class_group = make_class(net.school, teacher, name="6A Sáng")
     client.force_login(teacher)
@@ -36,8 +35,7 @@ def card(n: int) -> str:
     )
 
 
-def test_eleven_cards_fill_two_pages_in_vietnamese():
-    net = network()
+def test_eleven_cards_fill_two_pages_in_vietnamese(net):
     class_group = make_class(net.school, teacher_at(net.school))
     credentials = [(f"Lê Văn Đức {n}", f"ducl{n}", f"pw{n:04d}") for n in range(11)]
     with translation.override("vi"):

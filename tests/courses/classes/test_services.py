@@ -12,25 +12,15 @@ from courses.models import Assignment, ClassMembership, Enrollment
 from libraries.models import Membership, Role
 from tests.courses.classes.factories import (
     add_students,
+    class_with_students,
     course_with_quizzes,
     make_class,
-    network,
     staff_at,
     teacher_at,
 )
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english(client):
-    """Messages in English: the client by its language cookie, services by activation."""
-    from django.utils import translation
-
-    client.cookies["django_language"] = "en"
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 User = get_user_model()
@@ -43,8 +33,7 @@ def test_username_and_password_shapes():
     assert password[-2:].isdigit() and password[:-2].isalpha() and password.isascii()
 
 
-def test_bulk_create_reports_bad_rows_and_creates_good_ones():
-    net = network()
+def test_bulk_create_reports_bad_rows_and_creates_good_ones(net):
     teacher = teacher_at(net.school)
     class_group = make_class(net.school, teacher)
     UserFactory(username="annv1")  # taken elsewhere: the next number is used
@@ -98,8 +87,7 @@ def test_upload_csv_and_xlsx_are_read_and_checked():
         classes.rows_from_upload(big)
 
 
-def test_add_students_page_with_upload_and_bad_file(client):
-    net = network()
+def test_add_students_page_with_upload_and_bad_file(client, net):
     teacher = teacher_at(net.school)
     class_group = make_class(net.school, teacher)
     client.force_login(teacher)
@@ -118,8 +106,7 @@ def test_add_students_page_with_upload_and_bad_file(client):
     assert pdf.content.startswith(b"%PDF") and len(pdf.content) > 1000
 
 
-def test_reset_move_archive_and_one_open_class_per_library():
-    net = network()
+def test_reset_move_archive_and_one_open_class_per_library(net):
     teacher = teacher_at(net.school)
     a = make_class(net.school, teacher, "6A")
     b = make_class(net.school, teacher, "6B")
@@ -152,11 +139,8 @@ def test_reset_move_archive_and_one_open_class_per_library():
         add_students(b, teacher, "Mai Anh")
 
 
-def test_assign_enrols_class_and_newcomers():
-    net = network()
-    teacher = teacher_at(net.school)
-    class_group = make_class(net.school, teacher)
-    s1, s2 = add_students(class_group, teacher, "An", "Bình")
+def test_assign_enrols_class_and_newcomers(net):
+    teacher, class_group, (s1, s2) = class_with_students(net.school, "An", "Bình")
     course, lessons = course_with_quizzes(self_enrolment=False)
     classes.assign(class_group=class_group, course=course, by=teacher)
     assert set(Enrollment.objects.filter(course=course).values_list("user_id", flat=True)) == {
@@ -186,8 +170,7 @@ def test_assign_enrols_class_and_newcomers():
     assert Assignment.objects.count() == 2
 
 
-def test_teacher_sees_only_their_classes(client):
-    net = network()
+def test_teacher_sees_only_their_classes(client, net):
     teacher, colleague = teacher_at(net.school), teacher_at(net.school)
     mine = make_class(net.school, teacher, "6A")
     theirs = make_class(net.school, colleague, "6B")
@@ -203,8 +186,7 @@ def test_teacher_sees_only_their_classes(client):
     )
 
 
-def test_class_creation_needs_a_teacher_membership_there(client):
-    net = network()
+def test_class_creation_needs_a_teacher_membership_there(client, net):
     teacher = teacher_at(net.school)
     client.force_login(teacher)
     url = reverse("courses:teacher_home")
@@ -227,8 +209,7 @@ def test_class_creation_needs_a_teacher_membership_there(client):
     )
 
 
-def test_school_staff_see_their_school_classes_and_district_admin_does_not(client):
-    net = network()
+def test_school_staff_see_their_school_classes_and_district_admin_does_not(client, net):
     teacher = teacher_at(net.school)
     class_group = make_class(net.school, teacher)
     other = make_class(net.other_school, teacher_at(net.other_school))
@@ -241,8 +222,7 @@ def test_school_staff_see_their_school_classes_and_district_admin_does_not(clien
     assert client.get(reverse("courses:class_report", args=[class_group.pk])).status_code == 403
 
 
-def test_teacher_pages_post_actions(client):
-    net = network()
+def test_teacher_pages_post_actions(client, net):
     teacher = teacher_at(net.school)
     a = make_class(net.school, teacher, "6A")
     b = make_class(net.school, teacher, "6B")
@@ -257,11 +237,8 @@ def test_teacher_pages_post_actions(client):
     assert b.archived_at is not None
 
 
-def test_my_assignments_lists_class_work(client):
-    net = network()
-    teacher = teacher_at(net.school)
-    class_group = make_class(net.school, teacher)
-    s1, s2 = add_students(class_group, teacher, "An", "Bình")
+def test_my_assignments_lists_class_work(client, net):
+    teacher, class_group, (s1, s2) = class_with_students(net.school, "An", "Bình")
     course, lessons = course_with_quizzes("Đọc sách điện tử")
     classes.assign(class_group=class_group, course=course, by=teacher)
     classes.assign(
@@ -275,8 +252,7 @@ def test_my_assignments_lists_class_work(client):
     assert "Bài 2" in html
 
 
-def test_class_page_has_a_fixed_number_of_queries(client, django_assert_num_queries):
-    net = network()
+def test_class_page_has_a_fixed_number_of_queries(client, django_assert_num_queries, net):
     teacher = teacher_at(net.school)
     class_group = make_class(net.school, teacher, "6A")
     make_class(net.school, teacher, "6B")
@@ -292,11 +268,8 @@ def test_class_page_has_a_fixed_number_of_queries(client, django_assert_num_quer
         client.get(url)
 
 
-def test_my_assignments_has_a_fixed_number_of_queries(client, django_assert_num_queries):
-    net = network()
-    teacher = teacher_at(net.school)
-    class_group = make_class(net.school, teacher)
-    (student,) = add_students(class_group, teacher, "An")
+def test_my_assignments_has_a_fixed_number_of_queries(client, django_assert_num_queries, net):
+    teacher, class_group, (student,) = class_with_students(net.school, "An")
     course, lessons = course_with_quizzes("Khoá một")
     classes.assign(class_group=class_group, course=course, by=teacher)
     client.force_login(student)

@@ -21,26 +21,17 @@ from tests.courses.classes.factories import (
     WRONG,
     add_students,
     answer,
+    class_with_students,
     course_with_quizzes,
-    enrol_staff,
     make_class,
     network,
     staff_at,
     teacher_at,
+    trained_staff,
 )
 from tests.courses.training.factories import BASE, activity_iri, h5p_block, make_course, make_lesson
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english(client):
-    """Messages in English: the client by its language cookie, services by activation."""
-    from django.utils import translation
-
-    client.cookies["django_language"] = "en"
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 DUE = date(2026, 3, 1)
@@ -55,9 +46,9 @@ def scenario():
     Cúc: opened lesson 1 only.
     """
     net = network()
-    teacher = teacher_at(net.school, display_name="Cô Hạnh")
-    class_group = make_class(net.school, teacher)
-    an, binh, cuc = add_students(class_group, teacher, "Nguyễn Văn An", "Trần Bình", "Lê Cúc")
+    teacher, class_group, (an, binh, cuc) = class_with_students(
+        net.school, "Nguyễn Văn An", "Trần Bình", "Lê Cúc", display_name="Cô Hạnh"
+    )
     course, (l1, l2) = course_with_quizzes("Em học thư viện số", pass_mark=50)
     classes.assign(class_group=class_group, course=course, due_date=DUE, by=teacher)
     answer(an, l1, RIGHT)
@@ -99,11 +90,8 @@ def test_class_report_matrix_overdue_and_wrong_questions():
     ]
 
 
-def test_time_spent_and_h5p_question_labels():
-    net = network()
-    teacher = teacher_at(net.school)
-    class_group = make_class(net.school, teacher)
-    (student,) = add_students(class_group, teacher, "Phan Hoa")
+def test_time_spent_and_h5p_question_labels(net):
+    teacher, class_group, (student,) = class_with_students(net.school, "Phan Hoa")
     course = make_course("H5P")
     block = h5p_block(block_id=H5P_BLOCK)
     lesson = make_lesson(course, title="Bài H5P", blocks=[block])
@@ -230,11 +218,10 @@ def library_scenario():
     training, (t1,) = course_with_quizzes(
         "Chuyển đổi thư viện số", lessons=1, audience=Audience.LIBRARIANS
     )
-    admin = staff_at(net.school, Role.LIBRARY_ADMIN, display_name="Bà Quản Trị")
-    librarian = staff_at(net.school, Role.LIBRARIAN, display_name="Anh Thủ Thư")
-    enrol_staff(admin, training)
-    enrol_staff(librarian, training)
-    answer(admin, t1, RIGHT)
+    admin = trained_staff(
+        net.school, Role.LIBRARY_ADMIN, training, completing=t1, display_name="Bà Quản Trị"
+    )
+    librarian = trained_staff(net.school, Role.LIBRARIAN, training, display_name="Anh Thủ Thư")
     return net, admin, librarian, class_group, training
 
 
@@ -269,8 +256,8 @@ def test_library_dashboard_figures():
 
 
 def test_library_dashboard_counts_this_months_loans_and_readers():
-    from libraries.circulation.services import check_out
-    from tests.libraries.circulation.factories import ItemFactory, PatronFactory
+    from tests.libraries.catalog.factories import ItemFactory
+    from tests.libraries.circulation.factories import PatronFactory, lend
 
     net, admin, librarian, class_group, training = library_scenario()
     readers = [PatronFactory(home_library=net.school) for _ in range(2)]
@@ -281,21 +268,9 @@ def test_library_dashboard_counts_this_months_loans_and_readers():
         (items[1], readers[0], None),
         (items[2], readers[1], last_month),
     ]:
-        extra = {"now": when} if when else {}
-        check_out(
-            item_barcode=item.barcode,
-            card_number=reader.card_number,
-            by=librarian,
-            at=net.school,
-            **extra,
-        )
+        lend(item, reader, by=librarian, now=when)
     other = ItemFactory(library=net.other_school)
-    check_out(
-        item_barcode=other.barcode,
-        card_number=PatronFactory(home_library=net.other_school).card_number,
-        by=staff_at(net.other_school),
-        at=net.other_school,
-    )
+    lend(other, PatronFactory(home_library=net.other_school), by=staff_at(net.other_school))
     data = reports.library_dashboard(net.school)
     assert data["circulation"] == {"loans_this_month": 2, "active_readers": 1}
 
@@ -311,7 +286,7 @@ def test_library_dashboard_page_queries_and_scope(client, django_assert_num_quer
     assert "Bà Quản Trị" in html and "<svg" in html and "Completions by course" in html
     make_class(net.school, admin, "7B")
     _grow_class(class_group, admin, [], "Thêm", 4)
-    enrol_staff(staff_at(net.school, Role.LIBRARIAN), training)
+    trained_staff(net.school, Role.LIBRARIAN, training)
     with django_assert_num_queries(19):
         client.get(url)
     client.force_login(staff_at(net.other_school))

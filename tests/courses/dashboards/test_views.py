@@ -9,60 +9,43 @@ from openpyxl import load_workbook
 
 from courses.dashboards import reports
 from courses.models import Audience
+from courses.training.progress import enrol
 from libraries.models import Role
 from tests.courses.classes.factories import (
     RIGHT,
-    add_students,
     answer,
+    class_with_students,
     course_with_quizzes,
-    enrol_staff,
     make_class,
-    network,
     staff_at,
     teacher_at,
+    trained_staff,
 )
 from tests.factories import UserFactory
+from tests.threads import failures, run_together
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english(client):
-    """Messages in English: the client by its language cookie, services by activation."""
-    from django.utils import translation
-
-    client.cookies["django_language"] = "en"
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
-def build():
+def build(net):
     """THCSA (district HBT): 3 students on a course, one completes it; 2 staff on the
     librarians' course, one completes it. THCSB (district DDA): 1 student enrolled, 1 staff
     member completes the librarians' course."""
-    net = network()
     course, (l1,) = course_with_quizzes("Em học thư viện số", lessons=1)
     training, (t1,) = course_with_quizzes("Chuyển đổi số", lessons=1, audience=Audience.LIBRARIANS)
-    teacher = teacher_at(net.school)
-    class_group = make_class(net.school, teacher)
-    an, binh, cuc = add_students(class_group, teacher, "Nguyễn Văn An", "Trần Bình", "Lê Cúc")
+    teacher, class_group, (an, binh, cuc) = class_with_students(
+        net.school, "Nguyễn Văn An", "Trần Bình", "Lê Cúc"
+    )
     from courses.classes import services as classes
 
     classes.assign(class_group=class_group, course=course, by=teacher)
     answer(an, l1, RIGHT)
-    admin = staff_at(net.school, Role.LIBRARY_ADMIN)
-    librarian = staff_at(net.school, Role.LIBRARIAN)
-    for person in (admin, librarian):
-        enrol_staff(person, training)
-    answer(admin, t1, RIGHT)
-    other_teacher = teacher_at(net.other_school)
-    other_class = make_class(net.other_school, other_teacher)
-    (dung,) = add_students(other_class, other_teacher, "Phạm Dũng")
+    trained_staff(net.school, Role.LIBRARY_ADMIN, training, completing=t1)
+    trained_staff(net.school, Role.LIBRARIAN, training)
+    other_teacher, other_class, (dung,) = class_with_students(net.other_school, "Phạm Dũng")
     classes.assign(class_group=other_class, course=course, by=other_teacher)
-    other_staff = staff_at(net.other_school, Role.LIBRARIAN)
-    enrol_staff(other_staff, training)
-    answer(other_staff, t1, RIGHT)
-    return net, course, training
+    trained_staff(net.other_school, Role.LIBRARIAN, training, completing=t1)
+    return course, training
 
 
 def figures(dashboard):
@@ -80,8 +63,8 @@ def figures(dashboard):
     }
 
 
-def test_network_figures_for_a_provincial_admin():
-    net, course, training = build()
+def test_network_figures_for_a_provincial_admin(net):
+    course, training = build(net)
     province_admin = staff_at(net.province, Role.NETWORK_ADMIN)
     dashboard = reports.network_dashboard(province_admin)
     assert figures(dashboard) == {
@@ -110,8 +93,8 @@ def test_network_figures_for_a_provincial_admin():
     }
 
 
-def test_filters_and_sorting():
-    net, course, training = build()
+def test_filters_and_sorting(net):
+    course, training = build(net)
     province_admin = staff_at(net.province, Role.NETWORK_ADMIN)
     by_district = reports.network_dashboard(province_admin, district=net.other_district)
     assert [r.code for r in by_district.rows] == ["DDA", "THCSB"]
@@ -126,8 +109,8 @@ def test_filters_and_sorting():
     assert [r.code for r in ordered.rows][:2] == ["THCSA", "THCSB"]
 
 
-def test_district_admin_sees_only_their_district_and_no_names(client):
-    net, course, training = build()
+def test_district_admin_sees_only_their_district_and_no_names(client, net):
+    course, training = build(net)
     district_admin = staff_at(net.district, Role.LIBRARY_ADMIN)
     assert [r.code for r in reports.network_dashboard(district_admin).rows] == ["HBT", "THCSA"]
     client.force_login(district_admin)
@@ -148,8 +131,8 @@ def test_district_admin_sees_only_their_district_and_no_names(client):
     assert client.get(reverse("courses:library_dashboard", args=["THCSB"])).status_code == 403
 
 
-def test_network_dashboard_refuses_teachers_students_and_librarians(client):
-    net, course, training = build()
+def test_network_dashboard_refuses_teachers_students_and_librarians(client, net):
+    course, training = build(net)
     for user in (
         teacher_at(net.school),
         staff_at(net.school, Role.LIBRARIAN),
@@ -162,8 +145,8 @@ def test_network_dashboard_refuses_teachers_students_and_librarians(client):
     assert client.get(reverse("courses:network_dashboard")).status_code == 302
 
 
-def test_network_exports_contents(client):
-    net, course, training = build()
+def test_network_exports_contents(client, net):
+    course, training = build(net)
     client.force_login(staff_at(net.province, Role.NETWORK_ADMIN))
     response = client.get(reverse("courses:network_export", args=["csv"]), {"order": "learners"})
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
@@ -212,8 +195,8 @@ def test_network_exports_contents(client):
     assert client.get(reverse("courses:network_export", args=["json"])).status_code == 404
 
 
-def test_network_dashboard_has_a_fixed_number_of_queries(client, django_assert_num_queries):
-    net, course, training = build()
+def test_network_dashboard_has_a_fixed_number_of_queries(client, django_assert_num_queries, net):
+    course, training = build(net)
     client.force_login(staff_at(net.province, Role.NETWORK_ADMIN))
     url = reverse("courses:network_dashboard")
     client.get(url)
@@ -224,21 +207,20 @@ def test_network_dashboard_has_a_fixed_number_of_queries(client, django_assert_n
 
     for n in range(3):
         school = LibraryFactory(code=f"THX{n}", parent=net.other_district)
-        teacher = teacher_at(school)
-        students = add_students(make_class(school, teacher), teacher, "A B", "C D")
+        teacher, _class_group, students = class_with_students(school, "A B", "C D")
         for student in students:
-            enrol_staff(student, course, by=teacher)
+            enrol(user=student, course=course, by=teacher)
     with django_assert_num_queries(15):
         assert client.get(url, {"order": "completions"}).status_code == 200
     with django_assert_num_queries(10):
         client.get(reverse("courses:network_export", args=["csv"]))
 
 
-def test_running_totals_match_a_rebuild_from_the_enrolments():
+def test_running_totals_match_a_rebuild_from_the_enrolments(net):
     from courses.models import LibraryTrainingFigures
     from courses.training.figures import rebuild
 
-    build()
+    build(net)
 
     def snapshot():
         return sorted(
@@ -255,47 +237,19 @@ def test_running_totals_match_a_rebuild_from_the_enrolments():
     assert snapshot() == kept
 
 
-def run_in_threads(targets):
-    import threading
-
-    from django.db import close_old_connections
-
-    barrier = threading.Barrier(len(targets))
-    results, errors = [], []
-
-    def worker(target):
-        try:
-            barrier.wait()
-            results.append(target())
-        except Exception as exc:  # noqa: BLE001 - reported by the caller
-            errors.append(exc)
-        finally:
-            close_old_connections()
-
-    threads = [threading.Thread(target=worker, args=(t,)) for t in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, errors
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_running_totals_under_concurrent_enrolments():
+def test_running_totals_under_concurrent_enrolments(net):
     from courses.models import LibraryTrainingFigures
-    from courses.training.progress import enrol
 
-    net = network()
-    teacher = teacher_at(net.school)
-    students = add_students(
-        make_class(net.school, teacher), teacher, *[f"Em {n}" for n in range(8)]
+    teacher, _class_group, students = class_with_students(
+        net.school, *[f"Em {n}" for n in range(8)]
     )
     course, _lessons = course_with_quizzes("Song song", lessons=1)
-    results, errors = run_in_threads(
+    outcomes = run_together(
         [lambda s=s: enrol(user=s, course=course, by=teacher).pk for s in students]
     )
-    assert errors == [] and len(set(results)) == 8
+    assert failures(outcomes) == [] and len(set(outcomes)) == 8
     rows = {
         f.course_id: (f.learners, f.enrolments, f.completions)
         for f in LibraryTrainingFigures.objects.filter(library=net.school)
@@ -305,30 +259,27 @@ def test_running_totals_under_concurrent_enrolments():
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_student_lands_in_one_open_class_under_concurrency():
+def test_a_student_lands_in_one_open_class_under_concurrency(net):
     from courses.classes import services as classes
     from courses.models import ClassMembership
 
-    net = network()
     teacher = teacher_at(net.school)
     groups = [make_class(net.school, teacher, f"6{letter}") for letter in "ABCD"]
     student = UserFactory()
-    results, errors = run_in_threads(
+    outcomes = run_together(
         [
             lambda g=g: classes.add_existing_student(class_group=g, student=student, by=teacher)
             for g in groups
         ]
     )
-    assert len(results) == 1 and len(errors) == 3
+    errors = failures(outcomes)
+    assert len(outcomes) - len(errors) == 1 and len(errors) == 3
     assert {type(e) for e in errors} == {classes.ClassError}
     assert ClassMembership.objects.filter(student=student, left_at=None).count() == 1
 
 
-def test_class_report_exports_quote_a_formula_typed_as_a_name(client):
-    net = network()
-    teacher = teacher_at(net.school)
-    class_group = make_class(net.school, teacher, name="6A/2")
-    (student,) = add_students(class_group, teacher, "=1+1")
+def test_class_report_exports_quote_a_formula_typed_as_a_name(client, net):
+    teacher, class_group, (student,) = class_with_students(net.school, "=1+1", name="6A/2")
     client.force_login(teacher)
     response = client.get(reverse("courses:class_report_export", args=[class_group.pk, "csv"]))
     assert response["Content-Type"] == "text/csv; charset=utf-8"

@@ -5,19 +5,9 @@ import json
 import zipfile
 from pathlib import Path
 
-import pytest
-from django.utils import translation
-
 from tests.fixture_files import FIXTURES as FIXTURE_ROOT
 
 FIXTURES = FIXTURE_ROOT / "h5p"
-
-
-@pytest.fixture(autouse=False)
-def english():
-    """Messages are asserted in English (the source language); Vietnamese is the default."""
-    with translation.override("en"):
-        yield
 
 
 def fixture(prefix: str) -> Path:
@@ -101,3 +91,38 @@ def media_files(media_root: Path) -> list[str]:
     if not media_root.exists():
         return []
     return sorted(str(p.relative_to(media_root)) for p in media_root.rglob("*") if p.is_file())
+
+
+def upload_file(prefix_or_buffer, name="activity.h5p"):
+    """An uploaded .h5p for the admin form: a fixture by prefix, or a crafted zip buffer."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    if isinstance(prefix_or_buffer, str):
+        path = fixture(prefix_or_buffer)
+        return SimpleUploadedFile(path.name, path.read_bytes(), "application/zip")
+    return SimpleUploadedFile(name, prefix_or_buffer.getvalue(), "application/zip")
+
+
+def h5p_network():
+    """A province above a district above two schools, with an admin at each level and a
+    librarian at the first school (the staff the H5P permission tests need)."""
+    from types import SimpleNamespace
+
+    from libraries.models import Library, Role
+    from tests.factories import LibraryFactory, member
+
+    province = LibraryFactory(name="Thư viện tỉnh", kind=Library.Kind.PROVINCIAL)
+    district = LibraryFactory(name="Thư viện huyện", kind=Library.Kind.DISTRICT, parent=province)
+    school = LibraryFactory(name="Trường A", parent=district)
+    other_school = LibraryFactory(name="Trường B", parent=district)
+    return SimpleNamespace(
+        province=province,
+        district=district,
+        school=school,
+        other_school=other_school,
+        network_admin=member(province, Role.NETWORK_ADMIN),
+        district_admin=member(district, Role.LIBRARY_ADMIN),
+        school_admin=member(school, Role.LIBRARY_ADMIN),
+        other_school_admin=member(other_school, Role.LIBRARY_ADMIN),
+        librarian=member(school, Role.LIBRARIAN),
+    )

@@ -7,11 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from courses.models import H5PLibrary, H5PPackage
-from tests.courses.h5p.support import (
-    english,  # noqa: F401
-    fixture,
-    media_files,
-)
+from tests.courses.h5p.support import fixture, media_files
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 ROOT = Path(__file__).resolve().parents[3]
@@ -59,3 +55,29 @@ def test_exit_status_and_stderr_from_the_shell(tmp_path):
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("CommandError: notes.h5p: ")
     assert len(line) > len("CommandError: notes.h5p: ")
+
+
+def test_import_installs_libraries_and_may_name_the_owner_library(capsys):
+    from tests.factories import LibraryFactory
+
+    school = LibraryFactory(code="THA")
+    call_command("import_h5p", str(fixture("truefalse")), "--library", "tha")
+    package = H5PPackage.objects.get()
+    assert package.library == school
+    assert package.uploaded_by is None
+    assert H5PLibrary.objects.filter(machine_name="H5P.TrueFalse").exists()
+
+
+def test_import_refuses_an_unknown_library_code(settings):
+    with pytest.raises(CommandError) as caught:
+        call_command("import_h5p", str(fixture("truefalse")), "--library", "NOPE")
+    assert str(caught.value) == "No library has the code NOPE."
+    assert H5PPackage.objects.count() == H5PLibrary.objects.count() == 0
+    assert media_files(settings.MEDIA_ROOT) == []
+
+
+def test_refilter_reports_how_many_packages_changed(capsys):
+    call_command("import_h5p", str(fixture("truefalse")))
+    capsys.readouterr()
+    call_command("import_h5p", "--refilter")
+    assert capsys.readouterr().out.strip() == "Filtered the content of 0 H5P packages again."

@@ -2,7 +2,7 @@ import pytest
 from django.template import Context, Template
 
 from courses.h5p.player import activity_iri
-from courses.h5p.storage import install_package
+from courses.h5p.storage import OPERATOR, install_package
 from courses.h5p.validation import validate_package
 from tests.courses.h5p.support import fixture
 
@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def package():
-    return install_package(validate_package(fixture("greetingcard-minimal")))
+    return install_package(validate_package(fixture("greetingcard-minimal")), by=OPERATOR)
 
 
 def test_activity_iri_is_absolute_on_our_site(rf, package):

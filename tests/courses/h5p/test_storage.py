@@ -1,19 +1,25 @@
 import json
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from courses.h5p import storage
-from courses.h5p.storage import MissingLibrariesError, install_package
+from courses.h5p.storage import (
+    OPERATOR,
+    MissingLibrariesError,
+    filter_h5p_json,
+    install_package,
+)
 from courses.h5p.validation import validate_package
 from courses.models import H5PLibrary, H5PPackage
 from tests.courses.h5p.support import (
     all_fixtures,
     blanks_library_package,
-    english,  # noqa: F401
     fixture,
     media_files,
 )
+from tests.threads import failures, run_together
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -21,7 +27,7 @@ VALID = [p for p in all_fixtures() if not p.name.startswith("content-only")]
 
 
 def install(source, **kwargs):
-    return install_package(validate_package(source), **kwargs)
+    return install_package(validate_package(source), **{"by": OPERATOR, **kwargs})
 
 
 def library_json(folder: str) -> dict:
@@ -32,12 +38,17 @@ def library_json(folder: str) -> dict:
 @pytest.mark.parametrize("path", VALID, ids=lambda p: p.name.split("__")[0])
 def test_every_valid_fixture_installs_in_the_player_layout(path):
     validated = validate_package(path)
-    package = install_package(validated, title="Bài 1")
+    package = install_package(validated, by=OPERATOR, title="Bài 1")
     root = f"h5p/content/{package.uuid}"
     assert package.title == "Bài 1"
     assert package.main_library.machine_name == validated.h5p_json["mainLibrary"]
-    assert json.loads(default_storage.open(f"{root}/h5p.json").read()) == validated.h5p_json
-    assert default_storage.exists(f"{root}/content/content.json")
+    # h5p.json as stored and played: its metadata filtered (H5P's metadata semantics).
+    stored_h5p = json.loads(default_storage.open(f"{root}/h5p.json").read())
+    assert stored_h5p == package.h5p_json == filter_h5p_json(validated.h5p_json)
+    assert stored_h5p["title"] == validated.h5p_json["title"]
+    # Content H5P itself wrote passes its libraries' semantics unchanged.
+    stored_content = json.loads(default_storage.open(f"{root}/content/content.json").read())
+    assert stored_content == json.loads(validated.content_files["content.json"])
     for name in validated.content_files:
         assert default_storage.exists(f"{root}/content/{name}")
     for lib in validated.libraries:
@@ -175,30 +186,10 @@ def test_delete_removes_the_content_folder_and_keeps_libraries(
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_installs_of_the_same_libraries_leave_one_copy(settings):
-    import threading
-
-    from django.db import connection
-
-    errors = []
-    barrier = threading.Barrier(2)
-
-    def worker(prefix):
-        try:
-            validated = validate_package(fixture(prefix))
-            barrier.wait()
-            install_package(validated)
-        except Exception as exc:  # noqa: BLE001 (collected and asserted below)
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(p,)) for p in ("truefalse", "dragtext")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    validated = [validate_package(fixture(prefix)) for prefix in ("truefalse", "dragtext")]
+    outcomes = run_together([lambda v=v: install_package(v, by=OPERATOR) for v in validated])
     # The loser of the race on a shared library row retries and reuses the winner's copy.
-    assert errors == []
+    assert failures(outcomes) == []
     packages = list(H5PPackage.objects.all())
     assert len(packages) == 2
     assert H5PLibrary.objects.filter(machine_name="FontAwesome").count() == 1
@@ -218,3 +209,69 @@ def test_patch_upgrade_removes_files_only_the_old_patch_had(django_capture_on_co
         install(fixture("multichoice"))  # 1.3.12
     assert not default_storage.exists("h5p/libraries/H5P.JoubelUI-1.3/css/old.css")
     assert library_json("H5P.JoubelUI-1.3")["patchVersion"] == 12
+
+
+def test_a_library_admin_installs_content_for_installed_libraries_even_older_patches():
+    from tests.courses.h5p.support import h5p_network
+
+    net = h5p_network()
+    install(fixture("multichoice"))  # H5P.JoubelUI 1.3.12 among others
+    install(fixture("truefalse"))  # adds H5P.TrueFalse, H5P.Question 1.4…
+    rows_before = list(H5PLibrary.objects.values_list("pk", "patch_version", "updated_at"))
+    # The true/false package carries H5P.JoubelUI 1.3.9: older, ignored, so nothing to install.
+    package = install(fixture("truefalse"), by=net.school_admin, library=net.school)
+    assert package.library == net.school
+    assert package.uploaded_by == net.school_admin
+    assert list(H5PLibrary.objects.values_list("pk", "patch_version", "updated_at")) == (
+        rows_before
+    )
+    assert library_json("H5P.JoubelUI-1.3")["patchVersion"] == 12
+
+
+def test_a_package_belongs_only_to_a_library_its_uploader_administers(settings):
+    from courses.h5p.storage import PackageOwnerRefused
+    from tests.courses.h5p.support import h5p_network
+
+    net = h5p_network()
+    install(fixture("truefalse"))
+    before = (H5PPackage.objects.count(), media_files(settings.MEDIA_ROOT))
+    with pytest.raises(PackageOwnerRefused) as caught:
+        install(fixture("truefalse"), by=net.school_admin, library=net.other_school)
+    assert caught.value.message == f"You cannot add H5P activities for {net.other_school}."
+    with pytest.raises(PackageOwnerRefused) as caught:
+        install(fixture("truefalse"), by=net.school_admin, library=None)
+    assert caught.value.message == "Choose the library this H5P activity belongs to."
+    with pytest.raises(PackageOwnerRefused):
+        install(fixture("truefalse"), by=net.librarian, library=net.school)
+    assert (H5PPackage.objects.count(), media_files(settings.MEDIA_ROOT)) == before
+
+
+def test_save_content_filters_what_it_writes():
+    from courses.h5p.storage import save_content, stored_params
+    from tests.courses.h5p.support import h5p_network
+
+    net = h5p_network()
+    package = install(fixture("truefalse"), library=net.school)
+    params = stored_params(package)
+    params["question"] = "<p>Mới <em>nhé</em></p><img src=x onerror=alert(1)>"
+    saved = save_content(package=package, params=params, by=net.school_admin)
+    assert saved["question"] == "<p>Mới <em>nhé</em></p>"
+    assert stored_params(package) == saved
+    with pytest.raises(storage.PackageOwnerRefused):
+        save_content(package=package, params={"question": "x"}, by=net.other_school_admin)
+    assert stored_params(package) == saved
+
+
+def test_refilter_cleans_packages_stored_before_filtering():
+    from courses.h5p.storage import refilter_stored_content, stored_params
+
+    package = install(fixture("truefalse"))
+    clean = stored_params(package)
+    # As a package stored by the earlier version could be: unfiltered on disk.
+    dirty = {**clean, "question": "<p>Q</p><script>alert(1)</script>", "extra": "<b>"}
+    name = f"h5p/content/{package.uuid}/content/content.json"
+    default_storage.delete(name)
+    default_storage.save(name, ContentFile(json.dumps(dirty).encode()))
+    assert [p.pk for p in refilter_stored_content()] == [package.pk]
+    assert stored_params(package) == {**clean, "question": "<p>Q</p>alert(1)"}
+    assert refilter_stored_content() == []  # filtering again changes nothing

@@ -10,7 +10,6 @@ from courses.h5p.validation import H5PValidationError, LibraryRef, validate_pack
 from tests.courses.h5p.support import (
     all_fixtures,
     edit_json,
-    english,  # noqa: F401
     fixture,
     make_zip,
     media_files,
@@ -80,7 +79,7 @@ def test_validation_writes_nothing(settings, tmp_path):
 
 def test_not_a_zip():
     assert refused(io.BytesIO(b"this is text, not a zip")) == (
-        "This is not an H5P file: it is not a valid ZIP archive."
+        "The file is damaged: it is not a valid ZIP archive."
     )
 
 
@@ -127,20 +126,42 @@ def test_missing_content_json():
     assert message == "content/content.json is missing."
 
 
+UNSAFE_PATHS = [
+    "../evil.json",
+    "/etc/evil.json",
+    "content/../../evil.json",
+    "content\\evil.json",
+    "C:/evil.json",
+    "content//evil.json",
+]
+OUTSIDE_WHITELIST = [
+    "content/shell.php",
+    "H5P.TrueFalse-1.6/run.exe",
+    "content/page.html",
+    "content/noextension",
+    "content/drawing.svg",
+]
+
+
 @pytest.mark.parametrize(
-    "name",
+    ("name", "data", "refusal"),
     [
-        "../evil.json",
-        "/etc/evil.json",
-        "content/../../evil.json",
-        "content\\evil.json",
-        "C:/evil.json",
-        "content//evil.json",
+        *[
+            pytest.param(name, b"{}", "Unsafe path in the file", id=f"traversal:{name}")
+            for name in UNSAFE_PATHS
+        ],
+        *[
+            pytest.param(
+                name, b"x", "File type not allowed in an H5P package", id=f"file-type:{name}"
+            )
+            for name in OUTSIDE_WHITELIST
+        ],
     ],
 )
-def test_path_traversal_refused(name):
-    source = rebuild("truefalse", lambda e: e.update({name: b"{}"}))
-    assert refused(source) == f"Unsafe path in the package: {name}"
+def test_entry_with_a_refused_name(name, data, refusal):
+    """Path traversal and files outside the whitelist are refused, naming the entry."""
+    source = rebuild("truefalse", lambda e: e.update({name: data}))
+    assert refused(source) == f"{refusal}: {name}"
 
 
 def test_symlink_refused():
@@ -148,22 +169,7 @@ def test_symlink_refused():
     link.create_system = 3
     link.external_attr = (stat.S_IFLNK | 0o777) << 16
     source = make_zip([*read_entries(fixture("truefalse")).items(), (link, b"/etc/passwd")])
-    assert refused(source) == "Symbolic links are not allowed in a package: content/link.json"
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        "content/shell.php",
-        "H5P.TrueFalse-1.6/run.exe",
-        "content/page.html",
-        "content/noextension",
-        "content/drawing.svg",
-    ],
-)
-def test_file_outside_whitelist_refused(name):
-    source = rebuild("truefalse", lambda e: e.update({name: b"x"}))
-    assert refused(source) == f"File type not allowed in an H5P package: {name}"
+    assert refused(source) == "Symbolic links are not allowed in the file: content/link.json"
 
 
 def test_library_extras_allowed_only_in_library_folders():
@@ -189,13 +195,13 @@ def test_duplicate_entries_refused():
     entries.append(("content/content.json", b"{}"))
     with pytest.warns(UserWarning):
         source = make_zip(entries)
-    assert refused(source) == "The package contains content/content.json twice."
+    assert refused(source) == "The file contains content/content.json twice."
 
 
 def test_case_insensitive_duplicates_refused():
     source = rebuild("truefalse", lambda e: e.update({"content/Content.json": b"{}"}))
     assert refused(source) == (
-        "The package contains both content/content.json and content/Content.json "
+        "The file contains both content/content.json and content/Content.json "
         "(same name, other case)."
     )
 
@@ -203,7 +209,7 @@ def test_case_insensitive_duplicates_refused():
 def test_zip_bomb_refused_from_the_directory_alone(settings):
     bomb = make_zip({"h5p.json": b"{}", "content/content.json": b"\0" * (20 * 1024 * 1024)})
     assert len(bomb.getvalue()) < 100_000
-    assert refused(bomb) == ("The package is compressed suspiciously well (a ZIP bomb?); refused.")
+    assert refused(bomb) == ("The file is compressed suspiciously well (a ZIP bomb?); refused.")
     assert media_files(settings.MEDIA_ROOT) == []
 
 
@@ -222,13 +228,13 @@ def test_entry_ratio_checked_even_when_overall_ratio_is_fine(settings):
 def test_declared_size_cap(settings):
     settings.H5P_MAX_UNCOMPRESSED_BYTES = 1024 * 1024
     assert refused(fixture("truefalse")) == (
-        "The package would unpack to 1.3\xa0MB; at most 1.0\xa0MB is allowed."
+        "The file would unpack to 1.3\xa0MB; at most 1.0\xa0MB is allowed."
     )
 
 
 def test_entry_count_cap(settings):
     settings.H5P_MAX_ENTRIES = 50
-    assert refused(fixture("truefalse")) == "The package has too many files (133; at most 50)."
+    assert refused(fixture("truefalse")) == "The file holds too many entries (133; at most 50)."
 
 
 def test_upload_size_cap(settings):

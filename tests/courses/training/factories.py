@@ -47,8 +47,20 @@ def make_course(title="Kỹ năng số", **fields) -> CoursePage:
     return course_index().add_child(instance=CoursePage(title=title, **fields))
 
 
+def question(text, kind, explanation, choices: dict[str, bool]) -> dict:
+    """A quiz question; `choices` maps each choice's text to whether it is correct."""
+    return {
+        "question": text,
+        "kind": kind,
+        "explanation": explanation,
+        "choices": [{"text": choice, "correct": correct} for choice, correct in choices.items()],
+    }
+
+
 def quiz_block(pass_mark=None, required=True, block_id=None) -> dict:
     """Two questions: Q0 single (answer 1), Q1 multiple (answers 0 and 2)."""
+    capital = {"Huế": False, "Hà Nội": True, "Đà Nẵng": False}
+    formats = {"EPUB": True, "MP3": False, "PDF": True}
     return {
         "type": "quiz",
         "id": block_id or str(uuid.uuid4()),
@@ -57,26 +69,13 @@ def quiz_block(pass_mark=None, required=True, block_id=None) -> dict:
             "required": required,
             "pass_mark": pass_mark,
             "questions": [
-                {
-                    "question": "Thủ đô của Việt Nam là gì?",
-                    "kind": "single",
-                    "explanation": "Hà Nội là thủ đô.",
-                    "choices": [
-                        {"text": "Huế", "correct": False},
-                        {"text": "Hà Nội", "correct": True},
-                        {"text": "Đà Nẵng", "correct": False},
-                    ],
-                },
-                {
-                    "question": "Chọn các định dạng sách điện tử.",
-                    "kind": "multiple",
-                    "explanation": "EPUB và PDF là định dạng tài liệu.",
-                    "choices": [
-                        {"text": "EPUB", "correct": True},
-                        {"text": "MP3", "correct": False},
-                        {"text": "PDF", "correct": True},
-                    ],
-                },
+                question("Thủ đô của Việt Nam là gì?", "single", "Hà Nội là thủ đô.", capital),
+                question(
+                    "Chọn các định dạng sách điện tử.",
+                    "multiple",
+                    "EPUB và PDF là định dạng tài liệu.",
+                    formats,
+                ),
             ],
         },
     }

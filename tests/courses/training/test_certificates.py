@@ -1,11 +1,9 @@
 import base64
 import re
-import threading
 import zlib
 
 import pytest
 import segno
-from django.db import close_old_connections
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -16,6 +14,7 @@ from libraries.models import Role
 from tests.courses.training.factories import make_course, make_lesson
 from tests.factories import LibraryFactory, MembershipFactory, UserFactory
 from tests.pdf_text import pdf_fonts, pdf_text
+from tests.threads import failures, run_together
 
 NAME = "Nguyễn Thị Ánh Tuyết"
 COURSE = "Chuyển đổi sang thư viện điện tử"
@@ -199,35 +198,14 @@ def test_pdf_carries_the_verification_address_and_its_qr_code(client, certified)
     assert len(re.findall(rb" re f\b", content)) == dark_modules
 
 
-def run_in_threads(count, target):
-    barrier = threading.Barrier(count)
-    results, errors = [], []
-
-    def worker():
-        try:
-            barrier.wait()
-            results.append(target())
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            close_old_connections()
-
-    threads = [threading.Thread(target=worker) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, errors
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_certificate_issued_once_under_concurrency():
     user = UserFactory(display_name=NAME)
     course = completed_course(user)
-    results, errors = run_in_threads(8, lambda: issue_certificate(user=user, course=course).code)
-    assert errors == []
-    assert len(results) == 8 and len(set(results)) == 1
+    codes = run_together([lambda: issue_certificate(user=user, course=course).code] * 8)
+    assert failures(codes) == []
+    assert len(codes) == 8 and len(set(codes)) == 1
     assert Certificate.objects.filter(user=user, course=course).count() == 1
 
 
@@ -237,7 +215,7 @@ def test_enrolment_unique_under_concurrency():
     user = UserFactory()
     course = make_course()
     make_lesson(course)
-    results, errors = run_in_threads(8, lambda: enrol(user=user, course=course).pk)
-    assert errors == []
-    assert len(set(results)) == 1
+    pks = run_together([lambda: enrol(user=user, course=course).pk] * 8)
+    assert failures(pks) == []
+    assert len(set(pks)) == 1
     assert Enrollment.objects.filter(user=user, course=course).count() == 1

@@ -1,6 +1,5 @@
 import pytest
 from django.urls import reverse
-from django.utils import translation
 
 from courses.models import ActivityProgress, Certificate, Enrollment, LessonProgress
 from courses.training.progress import (
@@ -21,13 +20,7 @@ from tests.courses.training.factories import (
 )
 from tests.factories import MembershipFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _vietnamese():
-    with translation.override("vi"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("vietnamese")]
 
 
 ANSWERED = "http://adlnet.gov/expapi/verbs/answered"

@@ -22,4 +22,5 @@ class ItemFactory(factory.django.DjangoModelFactory):
     library = factory.SubFactory(LibraryFactory)
     location = factory.SelfAttribute("library")
     barcode = factory.Sequence(lambda n: f"T{n:07d}")
+    item_type = Item.Type.BOOK
     status = Item.Status.AVAILABLE

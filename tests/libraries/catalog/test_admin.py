@@ -1,21 +1,13 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import translation
 
 from libraries.models import Item, MarcImportJob, Record, Role
 from tests.factories import LibraryFactory, MembershipFactory
 from tests.libraries.catalog.factories import ItemFactory, RecordFactory
 from tests.libraries.catalog.marc_builders import FIXTURES
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    """Messages are asserted in English (the source language)."""
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture

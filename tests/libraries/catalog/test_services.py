@@ -1,8 +1,4 @@
-import threading
-
 import pytest
-from django.db import connection
-from django.utils import translation
 
 from libraries.catalog.services import (
     CatalogError,
@@ -15,13 +11,9 @@ from libraries.catalog.services import (
 from libraries.models import BarcodeSequence, Item, Record, Role
 from tests.factories import LibraryFactory, MembershipFactory
 from tests.libraries.catalog.factories import ItemFactory, RecordFactory
+from tests.threads import failures, run_together
 
-
-@pytest.fixture(autouse=True)
-def _english():
-    """Messages are asserted in English (the source language)."""
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.mark.django_db
@@ -82,26 +74,12 @@ def test_save_record_validates_and_normalises_isbn():
 def test_parallel_barcode_requests_never_get_the_same_number():
     library = LibraryFactory(code="TVT")
     record = RecordFactory()
-    results: list[str] = []
-    errors: list[Exception] = []
-    barrier = threading.Barrier(8)
 
-    def worker():
-        try:
-            barrier.wait()
-            for _ in range(5):
-                item = save_item(Item(record=record, library=library))
-                results.append(item.barcode)
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
+    def five_items():
+        return [save_item(Item(record=record, library=library)).barcode for _ in range(5)]
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    outcomes = run_together([five_items] * 8)
+    assert failures(outcomes) == []
+    results = [barcode for barcodes in outcomes for barcode in barcodes]
     assert sorted(results) == [f"TVT{n:07d}" for n in range(1, 41)]
     assert BarcodeSequence.objects.get(library=library).last_number == 40

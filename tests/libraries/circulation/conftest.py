@@ -1,5 +1,4 @@
 import pytest
-from django.utils import translation
 
 from libraries.models import Role
 from tests.factories import LibraryFactory, MembershipFactory, UserFactory
@@ -28,14 +27,5 @@ def network(db):
 
 
 @pytest.fixture(autouse=True)
-def _english(settings):
+def _english(english_site):
     """Assertions read the English source messages; one test checks the Vietnamese ones."""
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def client(client):
-    client.cookies["django_language"] = "en"
-    return client

@@ -3,27 +3,9 @@ import datetime
 import factory
 from django.utils import timezone
 
-from libraries.models import Item, Patron, Record
+from libraries.circulation.services import check_out, place_hold
+from libraries.models import Patron
 from tests.factories import LibraryFactory
-
-
-class RecordFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Record
-
-    title = factory.Sequence(lambda n: f"Truyện Kiều tập {n}")
-    authors = "Nguyễn Du"
-
-
-class ItemFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Item
-
-    record = factory.SubFactory(RecordFactory)
-    library = factory.SubFactory(LibraryFactory)
-    location = factory.SelfAttribute("library")
-    barcode = factory.Sequence(lambda n: f"IT{n:08d}")
-    item_type = Item.Type.BOOK
 
 
 class PatronFactory(factory.django.DjangoModelFactory):
@@ -37,3 +19,26 @@ class PatronFactory(factory.django.DjangoModelFactory):
     expires_on = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=365))
     status = Patron.Status.ACTIVE
     email = factory.Sequence(lambda n: f"reader{n}@example.org")
+
+
+def lend(item, patron, *, by, at=None, now=None):
+    """Check `item` out to `patron` at `at`'s desk (the item's own library unless told)."""
+    return check_out(
+        item_barcode=item.barcode,
+        card_number=patron.card_number,
+        by=by,
+        at=at or item.library,
+        now=now,
+    )
+
+
+def hold(item, patron, *, by, pickup=None, now=None):
+    """Place a hold on `item`'s title for `patron`, to collect at `pickup` (the item's library
+    unless told)."""
+    return place_hold(
+        record=item.record,
+        card_number=patron.card_number,
+        pickup_library=pickup or item.library,
+        by=by,
+        now=now,
+    )

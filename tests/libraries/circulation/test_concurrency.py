@@ -1,56 +1,24 @@
 """Concurrency invariants with real threads on PostgreSQL (skipped on SQLite)."""
 
 import datetime
-import threading
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from libraries.circulation.patrons import PatronError, approve_registration
-from libraries.circulation.services import CirculationError, check_out
+from libraries.circulation.services import CirculationError
 from libraries.models import CirculationRule, Loan, Patron, RegistrationRequest
-from tests.libraries.circulation.factories import ItemFactory, PatronFactory
+from tests.libraries.catalog.factories import ItemFactory
+from tests.libraries.circulation.factories import PatronFactory, lend
+from tests.threads import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_together(jobs):
-    """Start every job at the same moment; collect results or CirculationErrors."""
-    barrier = threading.Barrier(len(jobs))
-    results = [None] * len(jobs)
-
-    def worker(index, job):
-        try:
-            barrier.wait()
-            results[index] = job()
-        except CirculationError as error:
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_many_desks_lending_one_item_make_exactly_one_loan(network):
     item = ItemFactory(library=network.a)
     patrons = [PatronFactory(home_library=network.a) for _ in range(8)]
-    results = run_together(
-        [
-            lambda p=p: check_out(
-                item_barcode=item.barcode,
-                card_number=p.card_number,
-                by=network.librarian_a,
-                at=network.a,
-            )
-            for p in patrons
-        ]
-    )
+    results = run_together([lambda p=p: lend(item, p, by=network.librarian_a) for p in patrons])
     assert Loan.objects.count() == 1
     refusals = [r for r in results if isinstance(r, CirculationError)]
     assert len(refusals) == 7
@@ -61,17 +29,7 @@ def test_one_reader_at_many_desks_cannot_pass_the_limit(network):
     CirculationRule.objects.create(max_loans=2)
     patron = PatronFactory(home_library=network.a)
     items = [ItemFactory(library=network.a) for _ in range(6)]
-    results = run_together(
-        [
-            lambda i=i: check_out(
-                item_barcode=i.barcode,
-                card_number=patron.card_number,
-                by=network.librarian_a,
-                at=network.a,
-            )
-            for i in items
-        ]
-    )
+    results = run_together([lambda i=i: lend(i, patron, by=network.librarian_a) for i in items])
     assert Loan.objects.filter(patron=patron).count() == 2
     assert sum(isinstance(r, CirculationError) and r.code == "limit" for r in results) == 4
 

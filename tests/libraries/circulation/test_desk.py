@@ -5,7 +5,8 @@ from django.urls import reverse
 
 from libraries.models import Loan, Patron
 from tests.factories import UserFactory
-from tests.libraries.circulation.factories import ItemFactory, PatronFactory
+from tests.libraries.catalog.factories import ItemFactory
+from tests.libraries.circulation.factories import PatronFactory, lend
 from tests.pdf_text import pdf_fonts, pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -119,17 +120,9 @@ def test_staff_issue_a_card_at_the_desk(client, network):
 def test_overdue_list_is_per_library(client, network):
     from django.utils import timezone
 
-    from libraries.circulation.services import check_out
-
     patron = PatronFactory(home_library=network.a, full_name="Người Trễ Hạn")
     item = ItemFactory(library=network.a)
-    check_out(
-        item_barcode=item.barcode,
-        card_number=patron.card_number,
-        by=network.librarian_a,
-        at=network.a,
-        now=timezone.now() - datetime.timedelta(days=60),
-    )
+    lend(item, patron, by=network.librarian_a, now=timezone.now() - datetime.timedelta(days=60))
     client.force_login(network.librarian_a)
     assert "Người Trễ Hạn" in client.get(reverse("libraries:overdue_list")).content.decode()
     client.force_login(network.librarian_b)

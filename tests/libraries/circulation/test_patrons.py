@@ -10,7 +10,8 @@ from libraries.circulation import patrons
 from libraries.circulation.patrons import PatronError
 from libraries.circulation.services import check_in, check_out
 from libraries.models import Loan, Patron, RegistrationRequest
-from tests.libraries.circulation.factories import ItemFactory, PatronFactory
+from tests.libraries.catalog.factories import ItemFactory
+from tests.libraries.circulation.factories import PatronFactory
 
 pytestmark = pytest.mark.django_db
 

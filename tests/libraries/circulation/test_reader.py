@@ -6,10 +6,10 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from libraries.circulation.services import check_out
 from libraries.models import Hold, Loan, Patron, RegistrationRequest
 from tests.factories import UserFactory
-from tests.libraries.circulation.factories import ItemFactory, PatronFactory
+from tests.libraries.catalog.factories import ItemFactory
+from tests.libraries.circulation.factories import PatronFactory, lend
 
 pytestmark = pytest.mark.django_db
 
@@ -139,12 +139,7 @@ def test_my_loans_renew_and_history(client, network):
     reader = UserFactory()
     patron = PatronFactory(home_library=network.a, user=reader, keep_loan_history=False)
     item = ItemFactory(library=network.a, record__title="Dế Mèn phiêu lưu ký")
-    check_out(
-        item_barcode=item.barcode,
-        card_number=patron.card_number,
-        by=network.librarian_a,
-        at=network.a,
-    )
+    lend(item, patron, by=network.librarian_a)
     client.force_login(reader)
     page = client.get(reverse("libraries:my_loans"))
     assert "Dế Mèn phiêu lưu ký" in page.content.decode()

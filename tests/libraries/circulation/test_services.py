@@ -1,4 +1,5 @@
 import datetime
+from types import SimpleNamespace
 
 import pytest
 from django.core import mail
@@ -9,7 +10,8 @@ from libraries.circulation import services as circulation
 from libraries.circulation.services import CirculationError, check_in, check_out, renew
 from libraries.models import CirculationRule, Hold, InterLibraryLoan, Item, Loan, Patron, Transfer
 from tests.factories import UserFactory
-from tests.libraries.circulation.factories import ItemFactory, PatronFactory, RecordFactory
+from tests.libraries.catalog.factories import ItemFactory, RecordFactory
+from tests.libraries.circulation.factories import PatronFactory, hold, lend
 
 pytestmark = pytest.mark.django_db
 
@@ -164,13 +166,8 @@ def test_item_on_hold_shelf_is_lent_only_to_its_reader(network):
     item = ItemFactory(library=network.a)
     waiting, other = PatronFactory(home_library=network.a), PatronFactory(home_library=network.a)
     kw = {"by": network.librarian_a, "at": network.a}
-    check_out(item_barcode=item.barcode, card_number=other.card_number, **kw)
-    circulation.place_hold(
-        record=item.record,
-        card_number=waiting.card_number,
-        pickup_library=network.a,
-        by=network.librarian_a,
-    )
+    lend(item, other, by=network.librarian_a)
+    hold(item, waiting, by=network.librarian_a)
     result = check_in(item_barcode=item.barcode, **kw)
     assert "hold shelf" in result.message
     item.refresh_from_db()
@@ -178,7 +175,7 @@ def test_item_on_hold_shelf_is_lent_only_to_its_reader(network):
     assert "on hold for another reader" in refusal(
         "on_hold", check_out, item_barcode=item.barcode, card_number=other.card_number, **kw
     )
-    check_out(item_barcode=item.barcode, card_number=waiting.card_number, **kw)
+    lend(item, waiting, by=network.librarian_a)
     assert Hold.objects.get().status == Hold.Status.FULFILLED
 
 
@@ -194,13 +191,7 @@ def test_check_in_of_available_item_is_harmless(network):
 
 def test_return_elsewhere_goes_in_transit_home_and_is_received_by_a_scan(network):
     item = ItemFactory(library=network.a)
-    patron = PatronFactory(home_library=network.a)
-    check_out(
-        item_barcode=item.barcode,
-        card_number=patron.card_number,
-        by=network.librarian_a,
-        at=network.a,
-    )
+    lend(item, PatronFactory(home_library=network.a), by=network.librarian_a)
     result = check_in(item_barcode=item.barcode, by=network.librarian_b, at=network.b)
     assert result.message == "Send to Thư viện THCS A (in transit)."
     transfer = Transfer.objects.get()
@@ -231,21 +222,19 @@ def test_return_elsewhere_goes_in_transit_home_and_is_received_by_a_scan(network
     assert (item.status, item.location) == (Item.Status.AVAILABLE, network.a)
 
 
-def test_return_elsewhere_with_a_reader_waiting_there_goes_on_its_hold_shelf(network):
+@pytest.fixture
+def lent_with_a_hold_at_b(network):
+    """A copy of school A lent at A, its title held for a reader who collects at school B."""
     item = ItemFactory(library=network.a)
-    lender, waiting = PatronFactory(home_library=network.a), PatronFactory(home_library=network.b)
-    check_out(
-        item_barcode=item.barcode,
-        card_number=lender.card_number,
-        by=network.librarian_a,
-        at=network.a,
-    )
-    circulation.place_hold(
-        record=item.record,
-        card_number=waiting.card_number,
-        pickup_library=network.b,
-        by=network.librarian_b,
-    )
+    lend(item, PatronFactory(home_library=network.a), by=network.librarian_a)
+    hold(item, PatronFactory(home_library=network.b), by=network.librarian_b, pickup=network.b)
+    return item
+
+
+def test_return_elsewhere_with_a_reader_waiting_there_goes_on_its_hold_shelf(
+    network, lent_with_a_hold_at_b
+):
+    item = lent_with_a_hold_at_b
     with_capture = check_in(item_barcode=item.barcode, by=network.librarian_b, at=network.b)
     assert "hold shelf" in with_capture.message
     item.refresh_from_db()
@@ -253,29 +242,25 @@ def test_return_elsewhere_with_a_reader_waiting_there_goes_on_its_hold_shelf(net
     assert not Transfer.objects.exists()
 
 
-def test_holds_queue_is_first_come_first_served(network):
+@pytest.fixture
+def queue(network):
+    """A copy of school A on loan, its title then held by two readers of A a minute apart."""
     item = ItemFactory(library=network.a)
-    lender = PatronFactory(home_library=network.a)
+    lend(item, PatronFactory(home_library=network.a), by=network.librarian_a)
     first, second = PatronFactory(home_library=network.a), PatronFactory(home_library=network.a)
-    kw = {"by": network.librarian_a, "at": network.a}
-    check_out(item_barcode=item.barcode, card_number=lender.card_number, **kw)
     start = timezone.now()
-    r1 = circulation.place_hold(
-        record=item.record,
-        card_number=first.card_number,
-        pickup_library=network.a,
-        by=network.librarian_a,
-        now=start,
-    )
-    r2 = circulation.place_hold(
-        record=item.record,
-        card_number=second.card_number,
-        pickup_library=network.a,
-        by=network.librarian_a,
-        now=start + datetime.timedelta(minutes=1),
-    )
+    placed = [
+        hold(item, patron, by=network.librarian_a, now=start + datetime.timedelta(minutes=n))
+        for n, patron in enumerate([first, second])
+    ]
+    return SimpleNamespace(item=item, first=first, second=second, placed=placed)
+
+
+def test_holds_queue_is_first_come_first_served(network, queue):
+    item, first, second = queue.item, queue.first, queue.second
+    r1, r2 = queue.placed
     assert "Position 1" in r1.message and "Position 2" in r2.message
-    check_in(item_barcode=item.barcode, **kw)
+    check_in(item_barcode=item.barcode, by=network.librarian_a, at=network.a)
     assert Hold.objects.get(patron=first).status == Hold.Status.READY
     assert Hold.objects.get(patron=second).status == Hold.Status.PENDING
     assert len(mail.outbox) == 0  # sent on commit; the test transaction never commits
@@ -286,21 +271,8 @@ def test_holds_queue_is_first_come_first_served(network):
     assert Hold.objects.get(patron=second).item == item
 
 
-def test_hold_at_another_library_sends_the_returned_copy_there(network):
-    item = ItemFactory(library=network.a)
-    lender, waiting = PatronFactory(home_library=network.a), PatronFactory(home_library=network.b)
-    check_out(
-        item_barcode=item.barcode,
-        card_number=lender.card_number,
-        by=network.librarian_a,
-        at=network.a,
-    )
-    circulation.place_hold(
-        record=item.record,
-        card_number=waiting.card_number,
-        pickup_library=network.b,
-        by=network.librarian_b,
-    )
+def test_hold_at_another_library_sends_the_returned_copy_there(network, lent_with_a_hold_at_b):
+    item = lent_with_a_hold_at_b
     result = check_in(item_barcode=item.barcode, by=network.librarian_a, at=network.a)
     assert "for a hold" in result.message
     hold = Hold.objects.get()
@@ -314,14 +286,7 @@ def test_hold_at_another_library_sends_the_returned_copy_there(network):
 def test_overdue_return_is_flagged(network):
     item = ItemFactory(library=network.a)
     patron = PatronFactory(home_library=network.a)
-    past = timezone.now() - datetime.timedelta(days=40)
-    check_out(
-        item_barcode=item.barcode,
-        card_number=patron.card_number,
-        by=network.librarian_a,
-        at=network.a,
-        now=past,
-    )
+    lend(item, patron, by=network.librarian_a, now=timezone.now() - datetime.timedelta(days=40))
     assert list(circulation.overdue_loans(network.a)) == [Loan.objects.get()]
     assert list(circulation.overdue_loans(network.b)) == []
     result = check_in(item_barcode=item.barcode, by=network.librarian_a, at=network.a)
@@ -336,14 +301,7 @@ def test_renew_until_the_limit(network):
     item = ItemFactory(library=network.a)
     reader = UserFactory()
     patron = PatronFactory(home_library=network.a, user=reader)
-    past = timezone.now() - datetime.timedelta(days=10)
-    check_out(
-        item_barcode=item.barcode,
-        card_number=patron.card_number,
-        by=network.librarian_a,
-        at=network.a,
-        now=past,
-    )
+    lend(item, patron, by=network.librarian_a, now=timezone.now() - datetime.timedelta(days=10))
     old_due = Loan.objects.get().due_at
     result = renew(item_barcode=item.barcode, by=reader)
     loan = Loan.objects.get()
@@ -361,13 +319,8 @@ def test_renew_refused_when_another_reader_waits(network):
     item = ItemFactory(library=network.a)
     patron, other = PatronFactory(home_library=network.a), PatronFactory(home_library=network.a)
     kw = {"by": network.librarian_a, "at": network.a}
-    check_out(item_barcode=item.barcode, card_number=patron.card_number, **kw)
-    circulation.place_hold(
-        record=item.record,
-        card_number=other.card_number,
-        pickup_library=network.a,
-        by=network.librarian_a,
-    )
+    lend(item, patron, **kw)
+    hold(item, other, by=network.librarian_a)
     assert (
         refusal("on_hold", renew, item_barcode=item.barcode, **kw)
         == "Another reader is waiting for this item."
@@ -464,12 +417,7 @@ def test_inter_library_loan_round_trip(network):
     assert "hold shelf" in arrived.message
     ill.refresh_from_db()
     assert ill.status == InterLibraryLoan.Status.ARRIVED
-    check_out(
-        item_barcode=item.barcode,
-        card_number=reader.card_number,
-        by=network.librarian_b,
-        at=network.b,
-    )
+    lend(item, reader, by=network.librarian_b, at=network.b)
     back = check_in(item_barcode=item.barcode, by=network.librarian_b, at=network.b)
     assert back.message == "Inter-library loan: send it back to Thư viện THCS A."
     check_in(item_barcode=item.barcode, by=network.librarian_a, at=network.a)
@@ -510,26 +458,13 @@ def test_refusals_speak_vietnamese_by_default(network):
     assert message == "Không tìm thấy mã vạch: ABC1."
 
 
-def test_uncollected_holds_expire_and_the_copy_moves_on(network):
+def test_uncollected_holds_expire_and_the_copy_moves_on(network, queue):
     import io
 
     from django.core.management import call_command
 
-    item = ItemFactory(library=network.a)
-    lender = PatronFactory(home_library=network.a)
-    first, second = PatronFactory(home_library=network.a), PatronFactory(home_library=network.a)
-    kw = {"by": network.librarian_a, "at": network.a}
-    check_out(item_barcode=item.barcode, card_number=lender.card_number, **kw)
-    start = timezone.now()
-    for offset, patron in enumerate([first, second]):
-        circulation.place_hold(
-            record=item.record,
-            card_number=patron.card_number,
-            pickup_library=network.a,
-            by=network.librarian_a,
-            now=start + datetime.timedelta(minutes=offset),
-        )
-    check_in(item_barcode=item.barcode, **kw)
+    item, first, second = queue.item, queue.first, queue.second
+    check_in(item_barcode=item.barcode, by=network.librarian_a, at=network.a)
     Hold.objects.filter(patron=first).update(
         expires_on=timezone.localdate() - datetime.timedelta(days=1)
     )

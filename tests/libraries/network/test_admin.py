@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from libraries.models import JoinRequest, Library, Membership, Role
-from tests.factories import JoinRequestFactory, UserFactory
+from tests.factories import JoinRequestFactory, UserFactory, member
 from tests.libraries.conftest import ALL_ROLES, TARGETS
 
 ADMINS = {Role.NETWORK_ADMIN, Role.LIBRARY_ADMIN}
@@ -43,15 +43,57 @@ def change_outcome(role, target):
     return "not_found" if target in ("sibling", "parent") else "ok"
 
 
-def assert_outcome(response, outcome, ok_status):
+def assert_form_refuses(response, field):
+    """The form comes back (200) with an error on `field`."""
+    assert response.status_code == 200
+    assert response.context["form"].errors[field]
+
+
+def create_outcome(role, target):
+    """What creating an object at `target` gives: ok, invalid (the form refuses the library),
+    forbidden or login."""
+    if role in NO_ADMIN_ACCESS:
+        return "login"
+    if role not in ADMINS:
+        return "forbidden"
+    return "ok" if target in ("own", "child") else "invalid"
+
+
+def assert_outcome(response, outcome, ok_status, invalid_field=None):
     if outcome == "login":
         assert_sent_to_login(response)
     elif outcome == "not_found":
         assert response.status_code == 404
     elif outcome == "forbidden":
         assert response.status_code == 403
+    elif outcome == "invalid":
+        assert_form_refuses(response, invalid_field)
     else:
         assert response.status_code == ok_status
+
+
+def assert_rows_after(outcome, rows, before, changed):
+    """An allowed change leaves `rows()` exactly as `changed` (which differs from `before`); a
+    refused one leaves them as they were."""
+    if outcome == "ok":
+        assert changed != before
+        assert rows() == changed
+    else:
+        assert rows() == before
+
+
+def open_index(client, url_name, role, listing, admins_only=False):
+    """Open an admin index as `role`: the objects in its `listing`, or None when it is refused
+    as it must be (login for those without admin access, 403 for non-admins if `admins_only`)."""
+    response = client.get(reverse(url_name))
+    if role in NO_ADMIN_ACCESS:
+        assert_sent_to_login(response)
+        return None
+    if admins_only and role not in ADMINS:
+        assert response.status_code == 403
+        return None
+    assert response.status_code == 200
+    return response.context[listing]
 
 
 def library_rows() -> list[tuple]:
@@ -95,13 +137,9 @@ def library_post_data(library, **changes):
 @by_role
 def test_library_index_lists_only_the_subtree(member_client, tree, role):
     client, _user = member_client(role)
-    response = client.get(reverse("network_libraries:index"))
-    if role in NO_ADMIN_ACCESS:
-        assert_sent_to_login(response)
-        return
-    assert response.status_code == 200
-    listed = {library.code for library in response.context["object_list"]}
-    assert listed == {"HBT", "THCSA"}
+    listed = open_index(client, "network_libraries:index", role, "object_list")
+    if listed is not None:
+        assert {library.code for library in listed} == {"HBT", "THCSA"}
 
 
 @matrix
@@ -122,16 +160,12 @@ def test_library_edit_save(member_client, tree, role, target):
     response = client.post(reverse("network_libraries:edit", args=[library.pk]), data)
     outcome = change_outcome(role, target)
     assert_outcome(response, outcome, 302)
-    if outcome == "ok":
-        # Only the name of this one library changed; its parent, code and path stayed.
-        renamed = [
-            (pk, code, "Tên mới" if pk == library.pk else name, *rest)
-            for pk, code, name, *rest in before
-        ]
-        assert renamed != before
-        assert library_rows() == renamed
-    else:
-        assert library_rows() == before
+    # Only the name of this one library changes; its parent, code and path stay.
+    renamed = [
+        (pk, code, "Tên mới" if pk == library.pk else name, *rest)
+        for pk, code, name, *rest in before
+    ]
+    assert_rows_after(outcome, library_rows, before, renamed)
 
 
 @matrix
@@ -147,20 +181,14 @@ def test_library_create_under_target(member_client, tree, role, target):
     }
     before = library_rows()
     response = client.post(reverse("network_libraries:add"), data)
-    if role in NO_ADMIN_ACCESS:
-        assert_sent_to_login(response)
-    elif role not in ADMINS:
-        assert response.status_code == 403
-    elif target in ("own", "child"):
-        assert response.status_code == 302
+    outcome = create_outcome(role, target)
+    assert_outcome(response, outcome, 302, invalid_field="parent")
+    if outcome == "ok":
         created = Library.objects.get(code="MOI1")
         assert created.parent == parent
         assert created.path == f"{parent.path}{created.pk}/"
-        return
     else:
-        assert response.status_code == 200
-        assert "parent" in response.context["form"].errors
-    assert library_rows() == before
+        assert library_rows() == before
 
 
 @pytest.mark.parametrize("role", sorted(ADMINS))
@@ -168,8 +196,7 @@ def test_only_superuser_creates_a_top_level_library(member_client, tree, role, a
     client, _user = member_client(role)
     data = {"code": "GOC", "kind": "provincial", "name": "Gốc mới", "parent": "", "is_active": "on"}
     response = client.post(reverse("network_libraries:add"), data)
-    assert response.status_code == 200
-    assert response.context["form"].errors["parent"]
+    assert_form_refuses(response, "parent")
     assert not Library.objects.filter(code="GOC").exists()
 
     response = admin_client.post(reverse("network_libraries:add"), data)
@@ -190,8 +217,7 @@ def test_admin_cannot_move_a_child_below_itself_or_outside(member_client, tree):
     client, _user = member_client(Role.LIBRARY_ADMIN)
     data = library_post_data(tree.child, parent=tree.sibling.pk)
     response = client.post(reverse("network_libraries:edit", args=[tree.child.pk]), data)
-    assert response.status_code == 200
-    assert response.context["form"].errors["parent"]
+    assert_form_refuses(response, "parent")
     tree.child.refresh_from_db()
     assert tree.child.parent == tree.own
 
@@ -229,13 +255,9 @@ def readers(tree):
 @by_role
 def test_membership_index_lists_only_the_subtree(member_client, tree, readers, role):
     client, user = member_client(role)
-    response = client.get(reverse("network_memberships:index"))
-    if role in NO_ADMIN_ACCESS:
-        assert_sent_to_login(response)
-        return
-    assert response.status_code == 200
-    listed = {m.user.username for m in response.context["object_list"]}
-    assert listed == {"reader_own", "reader_child", user.username}
+    listed = open_index(client, "network_memberships:index", role, "object_list")
+    if listed is not None:
+        assert {m.user.username for m in listed} == {"reader_own", "reader_child", user.username}
 
 
 @matrix
@@ -254,15 +276,11 @@ def test_membership_edit_save(member_client, tree, readers, role, target):
     response = client.post(reverse("network_memberships:edit", args=[membership.pk]), data)
     outcome = change_outcome(role, target)
     assert_outcome(response, outcome, 302)
-    if outcome == "ok":
-        expected = [
-            (pk, user_id, library_id, "teacher" if pk == membership.pk else role)
-            for pk, user_id, library_id, role in before
-        ]
-        assert expected != before
-        assert membership_rows() == expected
-    else:
-        assert membership_rows() == before
+    retitled = [
+        (pk, user_id, library_id, "teacher" if pk == membership.pk else role)
+        for pk, user_id, library_id, role in before
+    ]
+    assert_rows_after(outcome, membership_rows, before, retitled)
 
 
 @matrix
@@ -273,19 +291,13 @@ def test_membership_create_at_target(member_client, tree, role, target):
     data = {"username": "newcomer", "library": library.pk, "role": "librarian"}
     before = membership_rows()
     response = client.post(reverse("network_memberships:add"), data)
-    created = Membership.objects.filter(user=newcomer, library=library, role="librarian")
-    if role in NO_ADMIN_ACCESS:
-        assert_sent_to_login(response)
-    elif role not in ADMINS:
-        assert response.status_code == 403
-    elif target in ("own", "child"):
-        assert response.status_code == 302
+    outcome = create_outcome(role, target)
+    assert_outcome(response, outcome, 302, invalid_field="library")
+    if outcome == "ok":
+        created = Membership.objects.filter(user=newcomer, library=library, role="librarian")
         assert created.count() == 1
-        return
     else:
-        assert response.status_code == 200
-        assert "library" in response.context["form"].errors
-    assert membership_rows() == before
+        assert membership_rows() == before
 
 
 @matrix
@@ -298,10 +310,8 @@ def test_membership_delete(member_client, readers, role, target):
     if role == Role.LIBRARIAN and target in ("sibling", "parent"):
         outcome = "not_found"  # the delete screen looks the object up before the role check
     assert_outcome(response, outcome, 302)
-    if outcome == "ok":
-        assert membership_rows() == [r for r in before if r[0] != membership.pk] != before
-    else:
-        assert membership_rows() == before
+    remaining = [r for r in before if r[0] != membership.pk]
+    assert_rows_after(outcome, membership_rows, before, remaining)
 
 
 def test_library_admin_cannot_grant_network_admin(member_client, tree):
@@ -309,8 +319,7 @@ def test_library_admin_cannot_grant_network_admin(member_client, tree):
     UserFactory(username="ambitious")
     data = {"username": "ambitious", "library": tree.child.pk, "role": Role.NETWORK_ADMIN}
     response = client.post(reverse("network_memberships:add"), data)
-    assert response.status_code == 200
-    assert response.context["form"].errors["role"]
+    assert_form_refuses(response, "role")
     assert not Membership.objects.filter(user__username="ambitious").exists()
 
 
@@ -330,8 +339,7 @@ def test_membership_needs_an_existing_account(member_client, tree):
     client, _user = member_client(Role.LIBRARY_ADMIN)
     data = {"username": "nobody-here", "library": tree.child.pk, "role": "reader"}
     response = client.post(reverse("network_memberships:add"), data)
-    assert response.status_code == 200
-    assert response.context["form"].errors["username"]
+    assert_form_refuses(response, "username")
 
 
 def test_membership_can_be_given_by_email(member_client, tree):
@@ -362,15 +370,9 @@ def test_join_request_list_shows_requests_to_administered_libraries(
     member_client, requests_by_target, role
 ):
     client, _user = member_client(role)
-    response = client.get(reverse("libraries_join_requests:index"))
-    if role in NO_ADMIN_ACCESS:
-        assert_sent_to_login(response)
-    elif role not in ADMINS:
-        assert response.status_code == 403
-    else:
-        assert response.status_code == 200
-        listed = {r.school_name for r in response.context["pending"]}
-        assert listed == {"Trường own", "Trường child"}
+    pending = open_index(client, "libraries_join_requests:index", role, "pending", admins_only=True)
+    if pending is not None:
+        assert {r.school_name for r in pending} == {"Trường own", "Trường child"}
 
 
 @matrix
@@ -423,29 +425,27 @@ def test_join_request_reject(member_client, requests_by_target, role, target):
     assert library_rows() == libraries_before
 
 
-def test_approve_by_get_is_refused(member_client, requests_by_target):
-    client, _user = member_client(Role.LIBRARY_ADMIN)
-    join_request = requests_by_target["own"]
+def assert_approval_refused(client, join_request, method, status):
+    """Approving `join_request` by `method` ("get", "post") answers `status`, storing nothing."""
     before, libraries_before = join_request_row(join_request), library_rows()
-    response = client.get(reverse("libraries_join_requests:approve", args=[join_request.pk]))
-    assert response.status_code == 405
+    url = reverse("libraries_join_requests:approve", args=[join_request.pk])
+    response = getattr(client, method)(url)
+    assert response.status_code == status
     assert join_request_row(join_request) == before
     assert library_rows() == libraries_before
+
+
+def test_approve_by_get_is_refused(member_client, requests_by_target):
+    client, _user = member_client(Role.LIBRARY_ADMIN)
+    assert_approval_refused(client, requests_by_target["own"], "get", 405)
 
 
 def test_approve_needs_csrf_token(tree, requests_by_target):
     from django.test import Client
 
-    admin = UserFactory()
-    Membership.objects.create(user=admin, library=tree.own, role=Role.LIBRARY_ADMIN)
     client = Client(enforce_csrf_checks=True)
-    client.force_login(admin)
-    join_request = requests_by_target["own"]
-    before, libraries_before = join_request_row(join_request), library_rows()
-    response = client.post(reverse("libraries_join_requests:approve", args=[join_request.pk]))
-    assert response.status_code == 403
-    assert join_request_row(join_request) == before
-    assert library_rows() == libraries_before
+    client.force_login(member(tree.own, Role.LIBRARY_ADMIN))
+    assert_approval_refused(client, requests_by_target["own"], "post", 403)
 
 
 def test_reject_without_reason_changes_nothing(member_client, requests_by_target):
@@ -513,8 +513,7 @@ def test_library_code_is_fixed_once_created_and_no_new_province(member_client, t
 
     data = {"code": "TINH2", "kind": "provincial", "name": "Tỉnh 2", "parent": tree.own.pk}
     response = client.post(reverse("network_libraries:add"), data)
-    assert response.status_code == 200
-    assert response.context["form"].errors["kind"]
+    assert_form_refuses(response, "kind")
     assert not Library.objects.filter(code="TINH2").exists()
 
 

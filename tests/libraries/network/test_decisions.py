@@ -8,7 +8,9 @@ request is addressed to; a librarian and a teacher there; the admin of the sibli
 
 import datetime
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.messages import get_messages
@@ -16,29 +18,14 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import translation
 
-from libraries.models import JoinRequest, Library, Membership, Patron, RegistrationRequest, Role
-from tests.factories import JoinRequestFactory, UserFactory
+from libraries.models import JoinRequest, Library, Patron, RegistrationRequest, Role
+from tests.factories import JoinRequestFactory, member
 from tests.libraries.circulation.factories import PatronFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_site")]
 
 PEOPLE = ["network_admin", "parent_admin", "librarian", "sibling_admin", "teacher", "anonymous"]
-
-
-@pytest.fixture(autouse=True)
-def _english(settings):
-    """Assertions read the English source messages."""
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def client(client):
-    client.cookies["django_language"] = "en"
-    return client
 
 
 def make_join_request(library: Library, name: str) -> JoinRequest:
@@ -58,45 +45,45 @@ def make_application(library: Library, name: str) -> RegistrationRequest:
 class Screen:
     namespace: str
     make: Callable
-    products: Callable  # rows an approval creates (a library, a reader card)
+    product: type  # the model whose row an approval creates (a library, a reader card)
     already_decided: str
     reason_required: str
-    # What each person may do with a request addressed to "own".
-    reach: dict
+    librarian: str  # what the librarian of "own" may do; the others are the same on both
 
     def url(self, view: str, decision=None) -> str:
         return reverse(f"{self.namespace}:{view}", args=[decision.pk] if decision else [])
+
+    def products(self) -> list[int]:
+        return sorted(self.product.objects.values_list("pk", flat=True))
+
+    @property
+    def reach(self) -> dict:
+        """What each person may do with a request addressed to "own"."""
+        return {
+            "network_admin": "decide",
+            "parent_admin": "decide",
+            "librarian": self.librarian,
+            "sibling_admin": "not_found",
+            "teacher": "login",
+            "anonymous": "login",
+        }
 
 
 JOIN = Screen(
     namespace="libraries_join_requests",
     make=make_join_request,
-    products=lambda: sorted(Library.objects.values_list("pk", flat=True)),
+    product=Library,
     already_decided="This request has already been decided.",
     reason_required="Give a reason: the school will read it.",
-    reach={
-        "network_admin": "decide",
-        "parent_admin": "decide",
-        "librarian": "forbidden",  # no join request permission at all
-        "sibling_admin": "not_found",
-        "teacher": "login",
-        "anonymous": "login",
-    },
+    librarian="forbidden",  # no join request permission at all
 )
 CARDS = Screen(
     namespace="circulation_registrations",
     make=make_application,
-    products=lambda: sorted(Patron.objects.values_list("pk", flat=True)),
+    product=Patron,
     already_decided="This application has already been decided.",
     reason_required="Give the applicant a reason.",
-    reach={
-        "network_admin": "decide",
-        "parent_admin": "decide",
-        "librarian": "decide",  # every staff member decides card applications
-        "sibling_admin": "not_found",
-        "teacher": "login",
-        "anonymous": "login",
-    },
+    librarian="decide",  # every staff member decides card applications
 )
 SCREENS = [JOIN, CARDS]
 
@@ -118,8 +105,7 @@ def log_in(client, tree, who):
         "sibling_admin": (tree.sibling, Role.LIBRARY_ADMIN),
         "teacher": (tree.own, Role.TEACHER),
     }[who]
-    user = UserFactory(username=who)
-    Membership.objects.create(user=user, library=library, role=role)
+    user = member(library, role, username=who)
     client.force_login(user)
     return user
 
@@ -135,6 +121,15 @@ def mark(decision, status: str) -> None:
 def row(decision) -> dict:
     """Everything stored about a request, read from the database."""
     return type(decision).objects.filter(pk=decision.pk).values().get()
+
+
+@contextmanager
+def unchanged(screen, decision):
+    """The block stores nothing: neither the request's row nor the screen's products change."""
+    before, products_before = row(decision), screen.products()
+    yield
+    assert row(decision) == before
+    assert screen.products() == products_before
 
 
 def messages_of(response) -> list[str]:
@@ -267,34 +262,53 @@ def test_index_queries_do_not_grow_with_the_number_of_requests(client, tree, scr
 # --- Deciding ------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def attempt(client, tree, requests, mailoutbox, django_capture_on_commit_callbacks):
+    """`who` posts `action` on the request addressed to "own" (the one to the sibling never
+    changes). A refused attempt is answered as `screen.reach` says and changes nothing, sending
+    no mail: None is returned. A decision redirects to the index: what it left is returned."""
+
+    def attempt(screen, who, action, data=None):
+        to_own, to_sibling = requests(screen)
+        user = log_in(client, tree, who)
+        before, sibling_before, products_before = row(to_own), row(to_sibling), screen.products()
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(screen.url(action, to_own), data)
+        outcome = screen.reach[who]
+        assert row(to_sibling) == sibling_before
+        if outcome != "decide":
+            assert_refused(response, outcome)
+            assert row(to_own) == before
+            assert screen.products() == products_before
+            assert mailoutbox == []
+            return None
+        assert response.status_code == 302
+        assert response["Location"] == screen.url("index")
+        return SimpleNamespace(
+            response=response,
+            user=user,
+            request=to_own,
+            after=row(to_own),
+            products_before=products_before,
+        )
+
+    return attempt
+
+
 @by_screen_and_person
-def test_approve_decides_only_in_reach(
-    client, tree, requests, screen, who, mailoutbox, django_capture_on_commit_callbacks
-):
-    to_own, to_sibling = requests(screen)
-    user = log_in(client, tree, who)
-    before, sibling_before, products_before = row(to_own), row(to_sibling), screen.products()
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(screen.url("approve", to_own))
-    outcome = screen.reach[who]
-    assert row(to_sibling) == sibling_before
-    if outcome != "decide":
-        assert_refused(response, outcome)
-        assert row(to_own) == before
-        assert screen.products() == products_before
-        assert mailoutbox == []
-        return
-    assert response.status_code == 302
-    assert response["Location"] == screen.url("index")
-    after = row(to_own)
-    assert (after["status"], after["decided_by_id"]) == ("approved", user.pk)
-    assert len(screen.products()) == len(products_before) + 1
+def test_approve_decides_only_in_reach(attempt, screen, who, mailoutbox):
+    decided = attempt(screen, who, "approve")
+    if decided is None:
+        return  # refused, and nothing changed
+    response, after = decided.response, decided.after
+    assert (after["status"], after["decided_by_id"]) == ("approved", decided.user.pk)
+    assert len(screen.products()) == len(decided.products_before) + 1
     assert len(mailoutbox) == 1
     if screen is JOIN:
         library = Library.objects.get(pk=after["library_id"])
         assert messages_of(response) == [
             f"{library.name} has joined the network with code {library.code}; "
-            f"{to_own.contact_email} is invited."
+            f"{decided.request.contact_email} is invited."
         ]
     else:
         patron = Patron.objects.get(pk=after["patron_id"])
@@ -303,25 +317,12 @@ def test_approve_decides_only_in_reach(
 
 
 @by_screen_and_person
-def test_reject_decides_only_in_reach(
-    client, tree, requests, screen, who, mailoutbox, django_capture_on_commit_callbacks
-):
-    to_own, to_sibling = requests(screen)
-    user = log_in(client, tree, who)
-    before, sibling_before, products_before = row(to_own), row(to_sibling), screen.products()
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(screen.url("reject", to_own), {"reason": "Chưa đủ điều kiện."})
-    outcome = screen.reach[who]
-    assert row(to_sibling) == sibling_before
-    assert screen.products() == products_before
-    if outcome != "decide":
-        assert_refused(response, outcome)
-        assert row(to_own) == before
-        assert mailoutbox == []
-        return
-    assert response.status_code == 302
-    assert response["Location"] == screen.url("index")
-    after = row(to_own)
+def test_reject_decides_only_in_reach(attempt, screen, who, mailoutbox):
+    decided = attempt(screen, who, "reject", {"reason": "Chưa đủ điều kiện."})
+    if decided is None:
+        return  # refused, and nothing changed
+    response, after, user = decided.response, decided.after, decided.user
+    assert screen.products() == decided.products_before
     assert (after["status"], after["reason"], after["decided_by_id"]) == (
         "rejected",
         "Chưa đủ điều kiện.",
@@ -344,12 +345,9 @@ def test_forged_post_for_a_request_out_of_reach_changes_nothing(
     """The admin of HBT forges a decision on the request addressed to the sibling district."""
     _to_own, to_sibling = requests(screen)
     log_in(client, tree, "parent_admin")
-    before, products_before = row(to_sibling), screen.products()
-    with django_capture_on_commit_callbacks(execute=True):
+    with unchanged(screen, to_sibling), django_capture_on_commit_callbacks(execute=True):
         response = client.post(screen.url(action, to_sibling), {"reason": "Giả mạo."})
     assert response.status_code == 404
-    assert row(to_sibling) == before
-    assert screen.products() == products_before
     assert mailoutbox == []
 
 
@@ -358,11 +356,9 @@ def test_forged_post_for_a_request_out_of_reach_changes_nothing(
 def test_get_on_a_decision_url_does_nothing(client, tree, requests, screen, action):
     to_own, _to_sibling = requests(screen)
     log_in(client, tree, "parent_admin")
-    before, products_before = row(to_own), screen.products()
-    response = client.get(screen.url(action, to_own), {"reason": "Qua GET."})
+    with unchanged(screen, to_own):
+        response = client.get(screen.url(action, to_own), {"reason": "Qua GET."})
     assert response.status_code == 405
-    assert row(to_own) == before
-    assert screen.products() == products_before
 
 
 @by_screen
@@ -435,11 +431,9 @@ def test_decisions_need_the_csrf_token(tree, requests, screen, action):
     to_own, _to_sibling = requests(screen)
     client = Client(enforce_csrf_checks=True)
     log_in(client, tree, "parent_admin")
-    before, products_before = row(to_own), screen.products()
-    response = client.post(screen.url(action, to_own), {"reason": "Không có mã CSRF."})
+    with unchanged(screen, to_own):
+        response = client.post(screen.url(action, to_own), {"reason": "Không có mã CSRF."})
     assert response.status_code == 403
-    assert row(to_own) == before
-    assert screen.products() == products_before
 
 
 @by_screen

@@ -1,2 +1,2 @@
 # Stocktakes run in the circulation test network, in English.
-from tests.libraries.circulation.conftest import _english, client, network  # noqa: F401
+from tests.libraries.circulation.conftest import _english, network  # noqa: F401

@@ -7,11 +7,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from libraries.circulation.services import check_out
 from libraries.models import Item, Loan, Stocktake
 from libraries.stocktake import services as inventory
 from libraries.stocktake.services import StocktakeError
-from tests.libraries.circulation.factories import ItemFactory, PatronFactory
+from tests.libraries.catalog.factories import ItemFactory
+from tests.libraries.circulation.factories import PatronFactory, lend
 
 pytestmark = pytest.mark.django_db
 
@@ -28,12 +28,7 @@ def shelf(network):
     items["other_shelf"] = ItemFactory(library=network.a, barcode="THCSA09999", call_number="510 T")
     items["theirs"] = ItemFactory(library=network.b, barcode="THCSB00001", call_number="895.9 X")
     patron = PatronFactory(home_library=network.a)
-    check_out(
-        item_barcode=items["lent"].barcode,
-        card_number=patron.card_number,
-        by=network.librarian_a,
-        at=network.a,
-    )
+    lend(items["lent"], patron, by=network.librarian_a)
     return items
 
 

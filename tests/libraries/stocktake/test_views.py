@@ -6,12 +6,13 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from libraries.stocktake import services as inventory
-from tests.libraries.circulation.factories import ItemFactory
+from tests.libraries.catalog.factories import ItemFactory
 from tests.pdf_text import pdf_fonts, pdf_text
 
 pytestmark = pytest.mark.django_db
 
 HYPERLINK = '=HYPERLINK("http://x","y")'
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SCANNED = '=HYPERLINK("HTTP://X","Y")'  # as the scanner service keeps it: upper case
 
 
@@ -34,13 +35,20 @@ def export(client, stocktake, fmt):
     return client.get(reverse("libraries:stocktake_export", args=[stocktake.pk, fmt]))
 
 
-def test_csv_export_quotes_a_formula_scanned_as_a_barcode(client, network, stocktake):
+def download(client, network, stocktake, fmt, content_type):
+    """School A's librarian downloads the report as `fmt`: served as `content_type`, as an
+    attachment named after the library and the stocktake."""
     client.force_login(network.librarian_a)
-    response = export(client, stocktake, "csv")
-    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    response = export(client, stocktake, fmt)
+    assert response["Content-Type"] == content_type
     assert response["Content-Disposition"] == (
-        f'attachment; filename="stocktake-THCSA-{stocktake.pk}.csv"'
+        f'attachment; filename="stocktake-THCSA-{stocktake.pk}.{fmt}"'
     )
+    return response
+
+
+def test_csv_export_quotes_a_formula_scanned_as_a_barcode(client, network, stocktake):
+    response = download(client, network, stocktake, "csv", "text/csv; charset=utf-8")
     assert response.content.startswith("\ufeff".encode())
     assert list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")))) == [
         ["Section", "Barcode", "Title", "Call number", "Owner", "Status"],
@@ -57,14 +65,7 @@ def test_csv_export_quotes_a_formula_scanned_as_a_barcode(client, network, stock
 
 
 def test_xlsx_export_keeps_a_scanned_formula_as_text(client, network, stocktake):
-    client.force_login(network.librarian_a)
-    response = export(client, stocktake, "xlsx")
-    assert response["Content-Type"] == (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    assert response["Content-Disposition"] == (
-        f'attachment; filename="stocktake-THCSA-{stocktake.pk}.xlsx"'
-    )
+    response = download(client, network, stocktake, "xlsx", XLSX)
     sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
     assert sheet.title == "Stocktake"
     assert [c.value for c in sheet[3]] == ["Unknown barcode", "'" + SCANNED, None, None, None, None]
@@ -78,12 +79,7 @@ def test_xlsx_export_keeps_a_scanned_formula_as_text(client, network, stocktake)
 
 
 def test_pdf_report_prints_library_and_titles_in_vietnamese_letters(client, network, stocktake):
-    client.force_login(network.librarian_a)
-    response = export(client, stocktake, "pdf")
-    assert response["Content-Type"] == "application/pdf"
-    assert response["Content-Disposition"] == (
-        f'attachment; filename="stocktake-THCSA-{stocktake.pk}.pdf"'
-    )
+    response = download(client, network, stocktake, "pdf", "application/pdf")
     # One line per table cell; narrow cells wrap.
     assert pdf_text(response.content).splitlines() == [
         "Stocktake report · Thư viện THCS A",
