@@ -21,6 +21,9 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/", include("allauth.urls")),
+    # The mobile app logs in through allauth's headless API (session tokens), docs/API.md.
+    path("_allauth/", include("allauth.headless.urls")),
+    path("", include("api.urls")),
     path("accounts/profile/", views.profile, name="profile"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("libraries.urls")),

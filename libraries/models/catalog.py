@@ -6,6 +6,9 @@ from django.conf import settings
 from django.core.files.storage import storages
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import pre_delete
+from django.dispatch import receiver
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from training_site.text import exact_words, folded_words, nfc, record_fingerprint
@@ -67,7 +70,11 @@ class Record(models.Model):
     class Meta:
         verbose_name = _("bibliographic record")
         verbose_name_plural = _("bibliographic records")
-        indexes = [models.Index(fields=["control_number", "control_number_source"])]
+        indexes = [
+            models.Index(fields=["control_number", "control_number_source"]),
+            # OAI-PMH harvests page through records in (datestamp, id) order.
+            models.Index(fields=["updated_at", "id"], name="record_oai_datestamp"),
+        ]
 
     def __str__(self):
         return self.title
@@ -294,3 +301,72 @@ class MarcImportJob(models.Model):
 
     def __str__(self):
         return f"{self.original_name} → {self.library.code}"
+
+
+def oai_sets_of(record_ids) -> dict[int, list[str]]:
+    """The OAI-PMH set specs of each record: library:CODE for every library holding a copy,
+    district:CODE for every district library at or above one of them."""
+    rows = (
+        Item.objects.filter(record_id__in=record_ids)
+        .values_list("record_id", "library__code", "library__path")
+        .distinct()
+    )
+    rows = list(rows)
+    ancestor_ids = {int(p) for _r, _c, path in rows for p in path.strip("/").split("/") if p}
+    districts = dict(
+        Library.objects.filter(pk__in=ancestor_ids, kind=Library.Kind.DISTRICT).values_list(
+            "pk", "code"
+        )
+    )
+    sets: dict[int, set[str]] = {}
+    for record_id, code, path in rows:
+        found = sets.setdefault(record_id, set())
+        found.add(f"library:{code}")
+        for part in path.strip("/").split("/"):
+            if part and int(part) in districts:
+                found.add(f"district:{districts[int(part)]}")
+    return {pk: sorted(found) for pk, found in sets.items()}
+
+
+class DeletedRecord(models.Model):
+    """What OAI-PMH harvesters are told of a deleted record (deletedRecord=persistent)."""
+
+    record_id = models.PositiveIntegerField(unique=True)
+    deleted_at = models.DateTimeField(db_index=True)
+    # " library:A district:B " (padded) so a set is one LIKE on the row.
+    set_specs = models.TextField(blank=True, default="")
+
+    class Meta:
+        verbose_name = _("deleted record")
+        verbose_name_plural = _("deleted records")
+        indexes = [models.Index(fields=["deleted_at", "record_id"])]
+
+    def __str__(self):
+        return f"record {self.record_id} (deleted)"
+
+    @property
+    def set_list(self) -> list[str]:
+        return self.set_specs.split()
+
+
+@receiver(pre_delete, sender=Record, dispatch_uid="record_tombstone")
+def _keep_tombstone(sender, instance: Record, **kwargs) -> None:
+    """Every deletion (one record or a queryset) leaves a tombstone with its sets: those of
+    the copies still there and those of the cataloguing library."""
+    specs = set(oai_sets_of([instance.pk]).get(instance.pk, []))
+    # Items protect their record, so its copies are usually gone by now: the library that
+    # catalogued it keeps it in its sets, so set-based harvesters still hear of the deletion.
+    library = instance.source_library
+    if library is not None:
+        specs.add(f"library:{library.code}")
+        specs.update(
+            f"district:{code}"
+            for code in Library.objects.filter(
+                pk__in=[int(p) for p in library.path.strip("/").split("/") if p],
+                kind=Library.Kind.DISTRICT,
+            ).values_list("code", flat=True)
+        )
+    DeletedRecord.objects.update_or_create(
+        record_id=instance.pk,
+        defaults={"deleted_at": timezone.now(), "set_specs": _padded(" ".join(sorted(specs)))},
+    )

@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "taggit",
     "allauth",
     "allauth.account",
+    "allauth.headless",
+    "ninja",  # the API docs page serves Swagger UI from our static files (CSP: 'self')
     "django_tasks",
     "django_tasks_db",
     "django.contrib.auth",
@@ -152,6 +154,12 @@ ACCOUNT_RATE_LIMITS = {
     "confirm_email": "1/3m/key",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Knowledge Bridge] "
+
+# The mobile app (docs/API.md): allauth's headless API for apps, session tokens sent as
+# X-Session-Token; the site's own pages keep allauth's forms.
+HEADLESS_ONLY = False
+HEADLESS_CLIENTS = ("app",)
+HEADLESS_SERVE_SPECIFICATION = False
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]

@@ -1,0 +1,267 @@
+"""A reader's own account: who they are, their card, loans and holds. Only the caller's own
+data, found through their own card (Patron.user): never another reader's."""
+
+import datetime
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Router, Schema, Status
+from pydantic import field_validator
+from reportlab.graphics import renderSVG
+from reportlab.graphics.barcode import createBarcodeDrawing
+
+from api.v1.errors import READER_ERRORS, ApiError, Error, no_card, no_nul, not_found
+from api.v1.security import READER_AUTH
+from libraries.access import memberships_of
+from libraries.circulation import services as circulation
+from libraries.circulation.services import CirculationError
+from libraries.models import Hold, Library, Loan, Patron, Record
+
+router = Router(tags=["reader"], auth=READER_AUTH)
+
+
+class Membership(Schema):
+    library_code: str
+    library_name: str
+    role: str
+
+
+class Me(Schema):
+    id: int
+    username: str
+    email: str
+    name: str
+    has_card: bool
+    memberships: list[Membership]
+
+
+class Card(Schema):
+    card_number: str
+    full_name: str
+    home_library_code: str
+    home_library_name: str
+    category: str
+    status: str
+    expires_on: datetime.date
+    barcode_svg: str
+
+
+class LoanOut(Schema):
+    id: int
+    title: str
+    record_id: int
+    item_barcode: str
+    library_code: str
+    checked_out_at: datetime.datetime
+    due_at: datetime.datetime
+    overdue: bool
+    renewals_count: int
+
+
+class HoldOut(Schema):
+    id: int
+    title: str
+    record_id: int
+    pickup_library_code: str
+    pickup_library_name: str
+    status: str
+    created_at: datetime.datetime
+
+
+class HoldIn(Schema):
+    record_id: int
+    pickup_library: str  # library code
+
+    _text = field_validator("pickup_library")(no_nul)
+
+
+class Done(Schema):
+    message: str
+
+
+class LoanDone(Schema):
+    message: str
+    loan: LoanOut
+
+
+class HoldDone(Schema):
+    message: str
+    hold: HoldOut
+
+
+def _patron(user) -> Patron | None:
+    return Patron.objects.select_related("home_library").filter(user=user).first()
+
+
+def _my_patron(user) -> Patron:
+    patron = _patron(user)
+    if patron is None:
+        raise no_card()
+    return patron
+
+
+def barcode_svg(value: str) -> str:
+    """The card number as a Code128 barcode (as on the printed card), in SVG."""
+    drawing = createBarcodeDrawing("Code128", value=value, barHeight=40, barWidth=1.2)
+    return renderSVG.drawToString(drawing)
+
+
+def _loan(loan: Loan, now) -> dict:
+    return {
+        "id": loan.pk,
+        "title": loan.item.record.title,
+        "record_id": loan.item.record_id,
+        "item_barcode": loan.item.barcode,
+        "library_code": loan.library.code,
+        "checked_out_at": loan.checked_out_at,
+        "due_at": loan.due_at,
+        "overdue": loan.due_at < now,
+        "renewals_count": loan.renewals_count,
+    }
+
+
+def _hold(hold: Hold) -> dict:
+    return {
+        "id": hold.pk,
+        "title": hold.record.title,
+        "record_id": hold.record_id,
+        "pickup_library_code": hold.pickup_library.code,
+        "pickup_library_name": hold.pickup_library.name,
+        "status": hold.status,
+        "created_at": hold.created_at,
+    }
+
+
+def _refused(error: CirculationError) -> ApiError:
+    return ApiError(409, error.code, error.message)
+
+
+@router.get("/me", response={200: Me, **READER_ERRORS}, summary="Who is logged in")
+def me(request):
+    user = request.auth
+    return {
+        "id": user.pk,
+        "username": user.get_username(),
+        "email": user.email,
+        "name": user.get_full_name() or user.get_username(),
+        "has_card": Patron.objects.filter(user=user).exists(),
+        "memberships": [
+            {"library_code": m.library.code, "library_name": m.library.name, "role": m.role}
+            for m in memberships_of(user)
+            if m.library.is_active
+        ],
+    }
+
+
+@router.get(
+    "/me/card",
+    response={200: Card, 404: Error, **READER_ERRORS},
+    summary="My reader card, with its barcode as SVG",
+)
+def my_card(request):
+    patron = _my_patron(request.auth)
+    return {
+        "card_number": patron.card_number,
+        "full_name": patron.full_name,
+        "home_library_code": patron.home_library.code,
+        "home_library_name": patron.home_library.name,
+        "category": patron.category,
+        "status": patron.status,
+        "expires_on": patron.expires_on,
+        "barcode_svg": barcode_svg(patron.card_number),
+    }
+
+
+@router.get(
+    "/me/loans",
+    response={200: list[LoanOut], 404: Error, **READER_ERRORS},
+    summary="My current loans",
+)
+def my_loans(request):
+    patron = _my_patron(request.auth)
+    loans = (
+        Loan.objects.filter(patron=patron, returned_at__isnull=True)
+        .select_related("item__record", "library")
+        .order_by("due_at", "pk")
+    )
+    now = timezone.now()
+    return [_loan(loan, now) for loan in loans]
+
+
+@router.post(
+    "/me/loans/{loan_id}/renew",
+    response={200: LoanDone, 404: Error, 409: Error, **READER_ERRORS},
+    summary="Renew one of my loans",
+)
+def renew(request, loan_id: int):
+    user = request.auth
+    loan = (
+        Loan.objects.select_related("item")
+        .filter(pk=loan_id, patron__user=user, returned_at__isnull=True)
+        .first()
+    )
+    if loan is None:
+        raise not_found()
+    try:
+        result = circulation.renew(item_barcode=loan.item.barcode, by=user)
+    except CirculationError as error:
+        raise _refused(error) from error
+    loan = Loan.objects.select_related("item__record", "library").get(pk=loan.pk)
+    return {"message": result.message, "loan": _loan(loan, timezone.now())}
+
+
+@router.get(
+    "/me/holds",
+    response={200: list[HoldOut], 404: Error, **READER_ERRORS},
+    summary="My active holds",
+)
+def my_holds(request):
+    patron = _my_patron(request.auth)
+    holds = (
+        Hold.objects.active()
+        .filter(patron=patron)
+        .select_related("record", "pickup_library")
+        .order_by("created_at", "pk")
+    )
+    return [_hold(h) for h in holds]
+
+
+@router.post(
+    "/me/holds",
+    response={201: HoldDone, 404: Error, 409: Error, **READER_ERRORS},
+    summary="Place a hold on a title",
+)
+def place_hold(request, data: HoldIn):
+    user = request.auth
+    patron = _my_patron(user)
+    record = Record.objects.filter(pk=data.record_id).first()
+    if record is None:
+        raise not_found()
+    pickup = Library.objects.active().filter(code=data.pickup_library.strip().upper()).first()
+    if pickup is None:
+        raise ApiError(409, "pickup", _("Choose a pickup library."))
+    try:
+        result = circulation.place_hold(
+            record=record, card_number=patron.card_number, pickup_library=pickup, by=user
+        )
+    except CirculationError as error:
+        raise _refused(error) from error
+    hold = Hold.objects.select_related("record", "pickup_library").get(pk=result.hold.pk)
+    return Status(201, {"message": result.message, "hold": _hold(hold)})
+
+
+@router.delete(
+    "/me/holds/{hold_id}",
+    response={200: Done, 404: Error, 409: Error, **READER_ERRORS},
+    summary="Cancel one of my holds",
+)
+def cancel_hold(request, hold_id: int):
+    user = request.auth
+    hold = Hold.objects.filter(pk=hold_id, patron__user=user).first()
+    if hold is None:
+        raise not_found()
+    try:
+        result = circulation.cancel_hold(hold_id=hold.pk, by=user)
+    except CirculationError as error:
+        raise _refused(error) from error
+    return {"message": result.message}
