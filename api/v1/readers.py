@@ -179,11 +179,7 @@ def my_card(request):
 )
 def my_loans(request):
     patron = _my_patron(request.auth)
-    loans = (
-        Loan.objects.filter(patron=patron, returned_at__isnull=True)
-        .select_related("item__record", "library")
-        .order_by("due_at", "pk")
-    )
+    loans = Loan.objects.on_loan_to(patron)
     now = timezone.now()
     return [_loan(loan, now) for loan in loans]
 
@@ -217,12 +213,7 @@ def renew(request, loan_id: int):
 )
 def my_holds(request):
     patron = _my_patron(request.auth)
-    holds = (
-        Hold.objects.active()
-        .filter(patron=patron)
-        .select_related("record", "pickup_library")
-        .order_by("created_at", "pk")
-    )
+    holds = Hold.objects.of_reader(patron)
     return [_hold(h) for h in holds]
 
 

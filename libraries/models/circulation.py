@@ -94,6 +94,15 @@ class LoanQuerySet(models.QuerySet):
     def overdue(self, now=None):
         return self.open().filter(due_at__lt=now or timezone.now())
 
+    def on_loan_to(self, patron):
+        """A reader's open loans, soonest due first, with what their pages show."""
+        return (
+            self.open()
+            .filter(patron=patron)
+            .select_related("item__record", "library")
+            .order_by("due_at", "pk")
+        )
+
 
 class Loan(models.Model):
     item = models.ForeignKey(
@@ -162,6 +171,15 @@ class Loan(models.Model):
 class HoldQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status__in=Hold.ACTIVE)
+
+    def of_reader(self, patron):
+        """A reader's active holds, oldest first, with what their pages show."""
+        return (
+            self.active()
+            .filter(patron=patron)
+            .select_related("record", "pickup_library")
+            .order_by("created_at", "pk")
+        )
 
     def queue(self):
         """Waiting holds, oldest first: the order in which returned items are given out."""

@@ -51,12 +51,8 @@ def my_loans(request):
     patron = _my_patron(request)
     if patron is None:
         return render(request, "libraries/circulation/no_card.html", status=404)
-    loans = (
-        Loan.objects.filter(patron=patron, returned_at__isnull=True)
-        .select_related("item__record", "library")
-        .order_by("due_at")
-    )
-    holds = Hold.objects.active().filter(patron=patron).select_related("record", "pickup_library")
+    loans = Loan.objects.on_loan_to(patron)
+    holds = Hold.objects.of_reader(patron)
     history = []
     if patron.keep_loan_history:
         history = (
