@@ -9,8 +9,6 @@ the page would be refused). Each test checks the policy was sent, so this stays 
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import expect
 
 from courses.classes import services as classes
@@ -28,6 +26,7 @@ from tests.courses.classes.factories import (
 )
 from tests.courses.h5p.support import fixture
 from tests.courses.training.factories import h5p_block, make_course, make_lesson
+from tests.e2e.steps import page_as
 from tests.e2e.test_phone_layout import ensure_home_page
 from tests.factories import MembershipFactory, UserFactory
 from tests.libraries.catalog.factories import ItemFactory
@@ -41,24 +40,8 @@ WIDTHS = [(1280, 900), (360, 740)]
 
 
 def open_as(browser, live_server, user=None):
-    """A desktop-sized page, logged in as `user` when given (a session cookie made by the
-    test client), with the site's default language."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    if user is not None:
-        client = Client()
-        client.force_login(user)
-        host = live_server.url.split("//")[1].split(":")[0]
-        context.add_cookies(
-            [
-                {
-                    "name": settings.SESSION_COOKIE_NAME,
-                    "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                    "domain": host,
-                    "path": "/",
-                }
-            ]
-        )
-    return context.new_page()
+    """A desktop-sized page, logged in as `user` when given, in the site's default language."""
+    return page_as(browser, live_server, user)
 
 
 def visit(page, url):

@@ -1,12 +1,11 @@
 """The desk and the stocktake page in a real browser, driven by the keyboard like a scanner."""
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import expect
 
 from libraries.models import Loan, Role, StocktakeScan
 from libraries.stocktake import services as inventory
+from tests.e2e.steps import page_as
 from tests.factories import LibraryFactory, MembershipFactory, UserFactory
 from tests.libraries.catalog.factories import ItemFactory
 from tests.libraries.circulation.factories import PatronFactory
@@ -15,22 +14,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def logged_in_page(browser, live_server, user):
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(viewport={"width": 1024, "height": 768})
-    host = live_server.url.split("//")[1].split(":")[0]
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "domain": host,
-                "path": "/",
-            },
-            {"name": "django_language", "value": "en", "domain": host, "path": "/"},
-        ]
-    )
-    return context.new_page()
+    return page_as(browser, live_server, user, viewport=(1024, 768), language="en")
 
 
 def scan(page, code):
