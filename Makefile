@@ -27,6 +27,12 @@ run: setup
 	$(MANAGE) load_demo $(if $(wildcard ../shared/fixtures/h5p),--h5p-dir ../shared/fixtures/h5p)
 	$(MANAGE) runserver $(HOST):$(PORT)
 
+# The production stack on one machine: checks the environment (ENV_FILE=FILE to read it from
+# a file, scripts/prod.env.example), then setup, gunicorn and the task worker (scripts/prod.sh).
+.PHONY: prod
+prod:
+	bash scripts/prod.sh
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

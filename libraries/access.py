@@ -11,7 +11,18 @@ from collections.abc import Collection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from libraries.models import CirculationRule, Item, Library, Membership, PatronCategory, Role
+from libraries.models import (
+    CirculationRule,
+    DigitalFile,
+    DigitalLoan,
+    Item,
+    Library,
+    Membership,
+    Patron,
+    PatronCategory,
+    Role,
+)
+from libraries.models.digital import DIGITAL_ITEM_TYPE
 from libraries.models.patrons import CHILD_AGE, age_on
 
 ADMIN_ROLES = frozenset({Role.NETWORK_ADMIN, Role.LIBRARY_ADMIN})
@@ -98,6 +109,26 @@ for _role in ADMIN_ROLES:
         "libraries.add_circulationrule",
         "libraries.change_circulationrule",
         "libraries.delete_circulationrule",
+    }
+
+# Staff work: every staff role keeps its libraries' shelves; admins invite members and word
+# the notices their readers receive. Each screen narrows these to the user's reach.
+for _role in STAFF_ROLES:
+    ROLE_PERMISSIONS[_role] |= {
+        "libraries.view_shelf",
+        "libraries.add_shelf",
+        "libraries.change_shelf",
+        "libraries.delete_shelf",
+    }
+for _role in ADMIN_ROLES:
+    ROLE_PERMISSIONS[_role] |= {
+        "libraries.view_invitation",
+        "libraries.add_invitation",
+        "libraries.change_invitation",
+        "libraries.view_noticetemplate",
+        "libraries.add_noticetemplate",
+        "libraries.change_noticetemplate",
+        "libraries.delete_noticetemplate",
     }
 
 
@@ -301,6 +332,85 @@ def reader_may_borrow_at(patron, library: Library) -> bool:
 def scope_join_requests(user, queryset):
     """Join requests the user may decide: those addressed to a library they administer."""
     return queryset.filter(library_filter(user, "parent", ADMIN_ROLES))
+
+
+# --- The digital collection ------------------------------------------------------------------
+# Who may read which e-book or document (libraries/models/digital.py, docs/DIGITAL.md). Staff
+# who reach the owning library open any of its files, to check what was uploaded.
+
+
+def reader_card_of(user):
+    """The reader card linked to the account, loaded once per user object (None if none)."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return None
+    if not hasattr(user, "_kb_patron"):
+        user._kb_patron = Patron.objects.select_related("home_library").filter(user=user).first()
+    return user._kb_patron
+
+
+def _card_in_use(patron) -> bool:
+    return (
+        patron is not None
+        and patron.status == Patron.Status.ACTIVE
+        and not patron.is_expired()
+        and patron.home_library.is_active
+    )
+
+
+def is_network_member(user) -> bool:
+    """A logged-in account with a role at an active library or a reader card in use."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return False
+    if is_superuser(user) or any(m.library.is_active for m in memberships_of(user)):
+        return True
+    return _card_in_use(reader_card_of(user))
+
+
+def may_manage_digital(user, file) -> bool:
+    """Staff who reach the owning library upload, change and check its files."""
+    return reaches(user, file.library)
+
+
+def digital_files_managed_by(user) -> QuerySet[DigitalFile]:
+    return DigitalFile.objects.filter(library_filter(user, "library"))
+
+
+def may_read_digital(user, file, *, now=None) -> bool:
+    """May `user` (anonymous too) open this file's bytes now?"""
+    if file.access == DigitalFile.Access.OPEN:
+        return True
+    if not user or not user.is_authenticated or not user.is_active:
+        return False
+    if may_manage_digital(user, file):
+        return True
+    if file.access == DigitalFile.Access.MEMBERS:
+        return is_network_member(user)
+    patron = reader_card_of(user)
+    if file.access == DigitalFile.Access.CARDHOLDERS:
+        if not _card_in_use(patron):
+            return False
+        home = patron.home_library.path
+        return any(home.startswith(lib.path) for lib in file.cardholder_libraries.all())
+    if file.access == DigitalFile.Access.LENDING and patron is not None:
+        return (
+            DigitalLoan.objects.open()
+            .filter(file=file, patron=patron, due_at__gt=now or timezone.now())
+            .exists()
+        )
+    return False
+
+
+def may_borrow_digital(patron, file) -> bool:
+    """A lending file's licences go to readers of the owning library and the libraries below
+    it, and to other readers where a circulation rule for digital loans at the owning library
+    lets their category borrow (never another library's children)."""
+    if patron is None or file.access != DigitalFile.Access.LENDING:
+        return False
+    if patron.home_library.is_below(file.library):
+        return True
+    return visitor_may_borrow(
+        library=file.library, category=patron.category, item_type=DIGITAL_ITEM_TYPE
+    ) and not is_child_reader(patron)
 
 
 class MembershipPermissionBackend:

@@ -19,8 +19,12 @@ RANKS = {
     "libraries.access": 2,
     "libraries.network": 3,
     "libraries.catalog": 4,
+    # OAI-PMH harvesting: on the catalog, beside circulation (neither imports the other).
+    "libraries.harvest": 5,
     "libraries.circulation": 5,
     "libraries.stocktake": 6,
+    # E-books: lending reuses the circulation rules and holds; beside stocktake, not above it.
+    "libraries.digital": 6,
     "courses.h5p": 7,
     "courses.training": 8,
     "courses.xapi": 9,
@@ -42,6 +46,13 @@ ENTRY_POINTS = {
     "middleware",
     "views",
     "allauth_messages",
+    # /healthz and the request logs (training_site): wired by URLs, settings and middleware.
+    "health",
+    "observability",
+    # The installable app's manifest, service worker and offline page: wired by URLs.
+    "pwa",
+    # Uploaded files on object storage (training_site): wired by the production settings.
+    "object_storage",
 }
 # Shared modules of the core app (what every app may use), as opposed to its entry points.
 SHARED = {
@@ -54,6 +65,8 @@ SHARED = {
     "models",
     "forms",
     "accounts",
+    # Reads of dashboards and reports on the read replica (`use_replica`).
+    "db_router",
 }
 
 

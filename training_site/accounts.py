@@ -1,14 +1,31 @@
 """django-allauth adjustments: students created by their teacher have no email to verify;
-failed logins lock the account that was tried, not the school's shared address."""
+failed logins lock the account that was tried, not the school's shared address; the one
+reading of the mobile app's session token (X-Session-Token)."""
 
 from allauth.account import app_settings, stages
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal import userkit
 from allauth.account.models import EmailAddress
 from allauth.core.internal import ratelimit
+from allauth.headless.internal.sessionkit import authenticate_by_x_session_token
 from django.contrib.sites.shortcuts import get_current_site
 
 _ALLAUTH_STAGE = "allauth.account.stages.EmailVerificationStage"
+
+# The header that carries allauth's app session token (headless login, docs/API.md).
+SESSION_TOKEN_HEADER = "X-Session-Token"  # noqa: S105 - a header's name
+
+
+def session_token_user(token: str | None):
+    """The active account whose allauth app session `token` is, else None (no token, an
+    unknown, expired or logged-out one, a deactivated account). The mobile API and the xAPI
+    endpoint both read the token here."""
+    if not token:
+        return None
+    found = authenticate_by_x_session_token(token)
+    if found is None or not found[0].is_active:
+        return None
+    return found[0]
 
 
 class EmailVerificationStage(stages.EmailVerificationStage):

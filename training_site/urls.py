@@ -5,9 +5,15 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from training_site import views
+from training_site import health, pwa, views
 
 urlpatterns = [
+    # The installable app: its worker must be served from the root to control the whole site.
+    path("sw.js", pwa.service_worker, name="service_worker"),
+    path("manifest.webmanifest", pwa.manifest, name="web_manifest"),
+    path("offline/", pwa.offline, name="pwa_offline"),
+    # Load balancers and monitoring (docs/OPERATIONS.md); exempt from the HTTPS redirect.
+    path("healthz", health.healthz, name="healthz"),
     # Wagtail's own login and password-reset forms would bypass allauth's rate limits:
     # send them to allauth's (the one login of the site).
     path(

@@ -7,7 +7,7 @@ from ninja import Query as QueryParams
 from ninja import Router, Schema
 from pydantic import field_validator
 
-from api.v1.errors import PUBLIC_ERRORS, Error, no_nul, not_found
+from api.v1.errors import PUBLIC_ERRORS, Error, PathId, no_nul, not_found
 from libraries.catalog.search import FIELDS, Query, search
 from libraries.catalog.views import PAGE_SIZE, holdings_summary
 from libraries.models import Item, Library, Record
@@ -158,7 +158,7 @@ def catalog_search(request, params: QueryParams[SearchParams]):
     auth=None,
     summary="One catalog record and its copies",
 )
-def record_detail(request, record_id: int):
+def record_detail(request, record_id: PathId):
     record = Record.objects.defer("marc").filter(pk=record_id).first()
     if record is None:
         raise not_found()

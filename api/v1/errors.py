@@ -1,7 +1,9 @@
 """One JSON error shape for every refusal: {"error": {"code": ..., "message": ...}}."""
 
+from typing import Annotated
+
 from django.utils.translation import gettext as _
-from ninja import Schema
+from ninja import Path, Schema
 
 
 class ErrorBody(Schema):
@@ -41,6 +43,11 @@ def no_nul(value: str) -> str:
     if "\x00" in value:
         raise ValueError(_("Null characters are not allowed."))
     return value
+
+
+# The largest database integer: a larger id is a 422, not an overflow in the database driver.
+ROW_ID_MAX = 2**63 - 1
+PathId = Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
 
 
 # Responses every endpoint may give, documented once.

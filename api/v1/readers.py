@@ -6,11 +6,20 @@ import datetime
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from reportlab.graphics import renderSVG
 from reportlab.graphics.barcode import createBarcodeDrawing
 
-from api.v1.errors import READER_ERRORS, ApiError, Error, no_card, no_nul, not_found
+from api.v1.errors import (
+    READER_ERRORS,
+    ROW_ID_MAX,
+    ApiError,
+    Error,
+    PathId,
+    no_card,
+    no_nul,
+    not_found,
+)
 from api.v1.security import READER_AUTH
 from libraries.access import memberships_of
 from libraries.circulation import services as circulation
@@ -69,7 +78,7 @@ class HoldOut(Schema):
 
 
 class HoldIn(Schema):
-    record_id: int
+    record_id: int = Field(ge=1, le=ROW_ID_MAX)
     pickup_library: str  # library code
 
     _text = field_validator("pickup_library")(no_nul)
@@ -189,7 +198,7 @@ def my_loans(request):
     response={200: LoanDone, 404: Error, 409: Error, **READER_ERRORS},
     summary="Renew one of my loans",
 )
-def renew(request, loan_id: int):
+def renew(request, loan_id: PathId):
     user = request.auth
     loan = (
         Loan.objects.select_related("item")
@@ -246,7 +255,7 @@ def place_hold(request, data: HoldIn):
     response={200: Done, 404: Error, 409: Error, **READER_ERRORS},
     summary="Cancel one of my holds",
 )
-def cancel_hold(request, hold_id: int):
+def cancel_hold(request, hold_id: PathId):
     user = request.auth
     hold = Hold.objects.filter(pk=hold_id, patron__user=user).first()
     if hold is None:

@@ -6,6 +6,8 @@
   its library admins also manage them. Staff above the school (district, province) see
   counts only: no class report, no student names.
 - Library dashboards: staff of the library or above it. Network dashboard: admins.
+- Staff area (courses/classes/admin.py): the school's own staff list its classes and
+  teachers; its library admins reassign classes and archive a school year.
 """
 
 from django.db.models import Q
@@ -86,3 +88,30 @@ def may_see_student_names(user, library: Library) -> bool:
 def network_libraries(user):
     """Libraries whose rows an admin sees on the network dashboard (their subtrees)."""
     return libraries_visible_to(user, ADMIN_ROLES)
+
+
+def school_class_filter(user) -> Q:
+    """Q limiting ClassGroup rows to the classes of the schools where the user is staff."""
+    if is_superuser(user):
+        return Q()
+    if not user or not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    return Q(library_id__in=_library_ids(user, STAFF_ROLES))
+
+
+def class_staff_libraries(user):
+    """Libraries whose classes the user lists in the staff area (staff there themselves)."""
+    if is_superuser(user):
+        return Library.objects.filter(is_active=True)
+    return Library.objects.filter(pk__in=_library_ids(user, STAFF_ROLES))
+
+
+def class_admin_libraries(user):
+    """Libraries whose classes the user reassigns and archives (library admin there)."""
+    if is_superuser(user):
+        return Library.objects.filter(is_active=True)
+    return Library.objects.filter(pk__in=_library_ids(user, ADMIN_ROLES))
+
+
+def administers_classes_at(user, library: Library) -> bool:
+    return is_superuser(user) or library.pk in _library_ids(user, ADMIN_ROLES)

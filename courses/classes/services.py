@@ -348,17 +348,93 @@ def add_existing_student(*, class_group: ClassGroup, student, by) -> ClassMember
     return membership
 
 
+def _archive(class_ids: list[int], now) -> None:
+    """Archive open classes: each keeps its report (students() reads the memberships closed
+    at archived_at); the students are free to join next year's classes."""
+    ClassGroup.objects.filter(pk__in=class_ids).update(archived_at=now)
+    ClassMembership.objects.filter(class_group_id__in=class_ids, left_at__isnull=True).update(
+        left_at=now
+    )
+
+
 @transaction.atomic
 def archive_class(*, class_group: ClassGroup) -> ClassGroup:
     """End of the school year: the class is kept for reports; its students are free to join
     next year's class. Their accounts and progress stay."""
-    if class_group.is_archived:
+    locked = ClassGroup.objects.select_for_update().get(pk=class_group.pk)
+    if locked.is_archived:
+        class_group.archived_at = locked.archived_at
         return class_group
     now = timezone.now()
+    _archive([class_group.pk], now)
     class_group.archived_at = now
-    class_group.save(update_fields=["archived_at"])
-    class_group.memberships.filter(left_at__isnull=True).update(left_at=now)
     return class_group
+
+
+@transaction.atomic
+def archive_school_year(*, library: Library, school_year: str, by) -> list[ClassGroup]:
+    """Archive every open class of a school year at a library in one step; returns them.
+
+    Students keep their accounts, memberships and progress; the classes leave the teachers'
+    lists of open classes and keep their reports. Archiving a year again finds nothing open
+    and changes nothing. Who may do it is asked by the caller
+    (courses/classes/access.py: administers_classes_at).
+    """
+    if not re.fullmatch(r"\d{4}-\d{4}", school_year or ""):
+        raise ClassError(_("Write the school year like 2026-2027."))
+    classes = list(
+        ClassGroup.objects.select_for_update()
+        .filter(library=library, school_year=school_year, archived_at__isnull=True)
+        .order_by("pk")
+    )
+    if not classes:
+        raise ClassError(
+            _("%(library)s has no open class in the school year %(year)s.")
+            % {"library": library.name, "year": school_year}
+        )
+    now = timezone.now()
+    _archive([c.pk for c in classes], now)
+    for class_group in classes:
+        class_group.archived_at = now
+    return classes
+
+
+def eligible_teachers(library: Library):
+    """Accounts that may teach a class of `library`: its teachers and library admins."""
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            memberships__library=library,
+            memberships__library__is_active=True,
+            memberships__role__in=(Role.TEACHER, Role.LIBRARY_ADMIN),
+        )
+        .distinct()
+        .order_by("display_name", "username")
+    )
+
+
+@transaction.atomic
+def reassign_class(*, class_group: ClassGroup, teacher, by) -> ClassGroup:
+    """Give an open class to another teacher of its library: they become its only teacher.
+
+    A teacher of another library is refused, and nothing changes. Who may reassign is asked
+    by the caller (courses/classes/access.py: administers_classes_at).
+    """
+    locked = (
+        ClassGroup.objects.select_for_update(of=("self",))
+        .select_related("library")
+        .get(pk=class_group.pk)
+    )
+    if locked.is_archived:
+        raise ClassError(_("This class is archived."))
+    if not eligible_teachers(locked.library).filter(pk=teacher.pk).exists():
+        raise ClassError(
+            _("%(name)s does not teach at %(library)s: choose a teacher of this library.")
+            % {"name": teacher.get_full_name() or teacher.username, "library": locked.library.name}
+        )
+    locked.teachers.set([teacher])
+    return locked
 
 
 @transaction.atomic

@@ -50,16 +50,22 @@ def _remember_cards(request, class_group, credentials):
 @login_required
 def teacher_home(request):
     libraries = teaching_libraries(request.user)
+    visible = ClassGroup.objects.filter(class_filter(request.user)).distinct()
     classes = (
-        ClassGroup.objects.filter(class_filter(request.user))
-        .distinct()
+        visible.active()
         .select_related("library")
         .annotate(
             student_count=Count(
                 "memberships", filter=Q(memberships__left_at__isnull=True), distinct=True
             )
         )
-        .order_by("archived_at", "-school_year", "name")
+        .order_by("-school_year", "name")
+    )
+    # Archived classes leave the list of open classes; their reports stay one click away.
+    archived = (
+        visible.filter(archived_at__isnull=False)
+        .select_related("library")
+        .order_by("-school_year", "name")
     )
     form = None
     if libraries:
@@ -82,7 +88,11 @@ def teacher_home(request):
                 return redirect("courses:add_students", pk=class_group.pk)
     elif request.method == "POST":
         raise PermissionDenied
-    return render(request, "courses/teach/home.html", {"classes": classes, "form": form})
+    return render(
+        request,
+        "courses/teach/home.html",
+        {"classes": classes, "archived_classes": archived, "form": form},
+    )
 
 
 @login_required

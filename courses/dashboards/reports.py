@@ -176,13 +176,23 @@ def _covers(assignment: Assignment, column: Column) -> bool:
 
 
 def most_missed_questions(student_ids, lessons, limit=10) -> list[WrongQuestion]:
-    """Questions (xAPI objects, H5P sub-content included) the most students answered wrong."""
+    """Questions (xAPI objects, H5P sub-content included) the most students answered wrong.
+
+    A native quiz counts by its questions (courses/xapi/services.py: submit_quiz records one
+    statement per question); its statement for the whole quiz is not a question.
+    """
     if not student_ids or not lessons:
         return []
     by_id = {lesson.pk: lesson for lesson in lessons}
+    quizzes = [
+        spec.block_id
+        for lesson in lessons
+        for spec in lesson.activity_specs()
+        if spec.kind == "quiz"
+    ]
     answered = XAPIStatement.objects.filter(
         user_id__in=student_ids, lesson_id__in=list(by_id), success__isnull=False
-    )
+    ).exclude(block_id__in=quizzes, sub_content_id="")
     groups = list(
         answered.values("lesson_id", "object_id")
         .annotate(

@@ -20,6 +20,7 @@ from courses.dashboards.charts import bar_chart, line_chart
 from courses.dashboards.exports import class_report_table, network_table
 from courses.models import CoursePage
 from libraries.models import Library
+from training_site.db_router import use_replica
 from training_site.spreadsheets import spreadsheet_response
 
 
@@ -28,7 +29,8 @@ def library_dashboard(request, code):
     library = get_object_or_404(Library, code=code.upper(), is_active=True)
     if not can_view_library_dashboard(request.user, library):
         raise PermissionDenied
-    data = reports.library_dashboard(library)
+    with use_replica():
+        data = reports.library_dashboard(library)
     by_course = [(row["course__title"], row["completions"]) for row in data["by_course"]]
     by_month = [(date_format(m, "m/Y"), n) for m, n in data["by_month"]]
     data.update(
@@ -60,9 +62,10 @@ def _network(request):
     course_id = request.GET.get("course", "")
     if course_id.isdigit():
         course = CoursePage.objects.live().filter(pk=int(course_id)).first()
-    return reports.network_dashboard(
-        request.user, district=district, course=course, order=request.GET.get("order", "name")
-    )
+    with use_replica():
+        return reports.network_dashboard(
+            request.user, district=district, course=course, order=request.GET.get("order", "name")
+        )
 
 
 @login_required
@@ -102,7 +105,8 @@ def network_export(request, fmt):
 @login_required
 def class_report(request, pk):
     class_group = class_or_404(request, pk)
-    report = reports.class_report(class_group)
+    with use_replica():
+        report = reports.class_report(class_group)
     return render(
         request,
         "courses/teach/class_report.html",
@@ -113,7 +117,8 @@ def class_report(request, pk):
 @login_required
 def class_report_export(request, pk, fmt):
     class_group = class_or_404(request, pk)
-    header, rows = class_report_table(reports.class_report(class_group))
+    with use_replica():
+        header, rows = class_report_table(reports.class_report(class_group))
     return spreadsheet_response(
         fmt,
         header=header,
@@ -128,5 +133,6 @@ def student_detail(request, pk, student_id):
     class_group = class_or_404(request, pk)
     student = get_object_or_404(class_group.students(), pk=student_id)
     context = {"class_group": class_group, "student": student}
-    context.update(reports.student_detail(class_group, student))
+    with use_replica():
+        context.update(reports.student_detail(class_group, student))
     return render(request, "courses/teach/student_detail.html", context)

@@ -9,7 +9,14 @@ from .pages import (
     LessonPage,
     Level,
 )
-from .progress import ActivityProgress, Certificate, Enrollment, LessonProgress, XAPIStatement
+from .progress import (
+    ActivityProgress,
+    Certificate,
+    Enrollment,
+    EnrollmentStatus,
+    LessonProgress,
+    XAPIStatement,
+)
 
 __all__ = [
     "Assignment",
@@ -21,6 +28,7 @@ __all__ = [
     "CourseIndexPage",
     "CoursePage",
     "Enrollment",
+    "EnrollmentStatus",
     "GuideIndexPage",
     "GuidePage",
     "H5PLibrary",

@@ -13,7 +13,24 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
+class EnrollmentStatus(models.TextChoices):
+    NOT_STARTED = "not_started", _("Not started")
+    IN_PROGRESS = "in_progress", _("In progress")
+    COMPLETED = "completed", _("Completed")
+
+
 class EnrollmentQuerySet(models.QuerySet):
+    def with_status(self, status: str):
+        """Enrolments in one state: completed, started (a lesson opened or an activity
+        answered) but not completed, or not started."""
+        if status == EnrollmentStatus.COMPLETED:
+            return self.filter(completed_at__isnull=False)
+        if status == EnrollmentStatus.IN_PROGRESS:
+            return self.filter(completed_at__isnull=True, last_activity_at__isnull=False)
+        if status == EnrollmentStatus.NOT_STARTED:
+            return self.filter(completed_at__isnull=True, last_activity_at__isnull=True)
+        return self
+
     def course_overview(self, *, user, course) -> dict:
         """Enrolment, lessons with the learner's progress, certificate, and where to resume."""
         lessons = list(course.lessons())
@@ -128,6 +145,17 @@ class Enrollment(models.Model):
     @property
     def is_complete(self) -> bool:
         return self.completed_at is not None
+
+    @property
+    def status(self) -> str:
+        if self.completed_at is not None:
+            return EnrollmentStatus.COMPLETED
+        if self.last_activity_at is not None:
+            return EnrollmentStatus.IN_PROGRESS
+        return EnrollmentStatus.NOT_STARTED
+
+    def get_status_display(self) -> str:
+        return EnrollmentStatus(self.status).label
 
     @property
     def percent(self) -> int:
@@ -287,7 +315,18 @@ def new_verification_code() -> str:
 
 
 class Certificate(models.Model):
-    """Issued once when a learner completes a course. Names are kept as they were at issue."""
+    """Issued once when a learner completes a course. Names are kept as they were at issue.
+
+    Staff may revoke it (courses/training/certificates.py: revoke_certificate): the public
+    verification page then shows the date and the reason category, never the staff note.
+    """
+
+    class RevocationReason(models.TextChoices):
+        ISSUED_IN_ERROR = "issued_in_error", _("Issued in error")
+        NOT_EARNED = "not_earned", _("Requirements not met fairly")
+        DUPLICATE = "duplicate", _("Replaced by another certificate")
+        LEARNER_REQUEST = "learner_request", _("Withdrawn at the learner's request")
+        OTHER = "other", _("Other reason")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -318,6 +357,19 @@ class Certificate(models.Model):
     library_name = models.CharField(_("library name"), max_length=200, blank=True)
     issued_at = models.DateTimeField(_("issued at"), auto_now_add=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_reason = models.CharField(
+        _("reason for revoking"), max_length=20, choices=RevocationReason.choices, blank=True
+    )
+    # For staff only: never shown on the public verification page or the PDF.
+    revoked_note = models.TextField(_("note for staff"), max_length=1000, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("revoked by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("certificate")
@@ -326,7 +378,12 @@ class Certificate(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "course"], name="certificate_unique_user_course"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True, revoked_reason="")
+                | (Q(revoked_at__isnull=False) & ~Q(revoked_reason="")),
+                name="certificate_revoked_with_reason",
+            ),
         ]
 
     def __str__(self):

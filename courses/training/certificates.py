@@ -1,7 +1,9 @@
 """Course certificates: issued once per learner and course, printed as an A4 landscape PDF.
 
 The PDF carries a random verification code and a QR code to the public verification page,
-which shows only whether the certificate is genuine, the learner's name and the course.
+which shows only whether the certificate is genuine, the learner's name and the course. Staff
+may revoke a certificate once, with a reason category: the verification page then says
+"revoked" with the date and that category (no name), and the PDF says so across its face.
 """
 
 from io import BytesIO
@@ -25,8 +27,11 @@ BRAND = HexColor("#0b5d7a")
 MUTED = HexColor("#4a5560")
 
 
+REVOKED = HexColor("#a61b1b")
+
+
 class CertificateError(Exception):
-    pass
+    """A request the rules refuse; the message can be shown to the learner or to staff."""
 
 
 def learner_name(user) -> str:
@@ -64,6 +69,34 @@ def issue_certificate(*, user, course: CoursePage) -> Certificate:
             )
     except IntegrityError:
         return Certificate.objects.get(user=user, course=course)
+
+
+@transaction.atomic
+def revoke_certificate(*, certificate_id: int, reason: str, note: str = "", by) -> Certificate:
+    """Revoke a certificate once, with a reason category and a note for staff.
+
+    The row is locked, so of two staff revoking at the same moment one succeeds and the other
+    is told it was revoked already. Who may revoke which certificate is asked by the caller
+    (courses/training/access.py: may_revoke).
+    """
+    certificate = Certificate.objects.select_for_update().filter(pk=certificate_id).first()
+    if certificate is None:
+        raise CertificateError(_("No certificate has this code."))
+    if certificate.revoked_at is not None:
+        revoked_on = formats.date_format(
+            timezone.localtime(certificate.revoked_at), "SHORT_DATE_FORMAT"
+        )
+        raise CertificateError(
+            _("This certificate was already revoked on %(date)s.") % {"date": revoked_on}
+        )
+    if reason not in Certificate.RevocationReason.values:
+        raise CertificateError(_("Choose the reason for revoking the certificate."))
+    certificate.revoked_at = timezone.now()
+    certificate.revoked_reason = reason
+    certificate.revoked_note = " ".join(note.split())[:1000]
+    certificate.revoked_by = by
+    certificate.save(update_fields=["revoked_at", "revoked_reason", "revoked_note", "revoked_by"])
+    return certificate
 
 
 def _paragraph(c, text: str, style: ParagraphStyle, y: float, width: float, page_width: float):
@@ -111,6 +144,9 @@ def certificate_pdf(certificate: Certificate, *, verify_url: str) -> bytes:
     if certificate.library_name:
         line(certificate.library_name, small, 6 * mm)
 
+    if certificate.revoked_at is not None:
+        _revoked_stamp(c, certificate, regular=regular, bold=bold, width=width, height=height)
+
     issued = formats.date_format(timezone.localtime(certificate.issued_at), "SHORT_DATE_FORMAT")
     c.setFont(regular, 11)
     c.setFillColor(MUTED)
@@ -139,3 +175,27 @@ def certificate_pdf(certificate: Certificate, *, verify_url: str) -> bytes:
     c.showPage()
     c.save()
     return buffer.getvalue()
+
+
+def _revoked_stamp(c, certificate: Certificate, *, regular, bold, width, height) -> None:
+    """A red banner across the page: revoked, since when and why (the category only)."""
+    revoked = formats.date_format(timezone.localtime(certificate.revoked_at), "SHORT_DATE_FORMAT")
+    c.saveState()
+    c.setFillColor(REVOKED)
+    c.setStrokeColor(REVOKED)
+    c.setLineWidth(2)
+    band = 24 * mm
+    bottom = height / 2 - band / 2 - 8 * mm
+    c.rect(20 * mm, bottom, width - 40 * mm, band, stroke=1, fill=0)
+    c.setFont(bold, 22)
+    c.drawCentredString(
+        width / 2, bottom + band - 10 * mm, _("REVOKED: this certificate is not valid")
+    )
+    c.setFont(regular, 12)
+    c.drawCentredString(
+        width / 2,
+        bottom + 5 * mm,
+        _("Revoked on %(date)s. Reason: %(reason)s.")
+        % {"date": revoked, "reason": certificate.get_revoked_reason_display()},
+    )
+    c.restoreState()

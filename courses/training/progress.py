@@ -59,14 +59,20 @@ def enrol(*, user, course: CoursePage, by=None) -> Enrollment:
     Self-enrolment (``by`` is None or the learner) needs an open course; a teacher or
     librarian passes ``by=`` after checking their permission with libraries.access.
     """
+    return _enrol(user=user, course=course, by=by)[0]
+
+
+def _enrol(*, user, course: CoursePage, by=None, by_staff=False) -> tuple[Enrollment, bool]:
+    """enrol(), saying whether the enrolment is new. ``by_staff``: staff enrolling a group,
+    themselves included, need no open course."""
     if not user or not user.is_authenticated:
         raise ProgressError(_("Log in to enrol."))
     if not course.live:
         raise ProgressError(_("This course is not published."))
     existing = Enrollment.objects.filter(user=user, course=course).first()
     if existing:
-        return existing
-    self_enrolment = by is None or by.pk == user.pk
+        return existing, False
+    self_enrolment = not by_staff and (by is None or by.pk == user.pk)
     if self_enrolment and not course.self_enrolment:
         raise ProgressError(_("This course is not open for self-enrolment. Ask your teacher."))
     enrollment, created = Enrollment.objects.get_or_create(
@@ -80,7 +86,32 @@ def enrol(*, user, course: CoursePage, by=None) -> Enrollment:
     )
     if created:
         training_figures.enrolment_added(enrollment)
-    return enrollment
+    return enrollment, created
+
+
+@dataclass
+class GroupEnrolment:
+    enrolled: list[Enrollment]  # new enrolments
+    already: list[Enrollment]  # learners enrolled before
+
+
+@transaction.atomic
+def enrol_group(*, users, course: CoursePage, by) -> GroupEnrolment:
+    """Enrol several learners at once (staff enrolling a class or a list of people).
+
+    Learners enrolled before are counted, not enrolled again, so a second click changes
+    nothing. The course row is locked first: two group enrolments in the same course run one
+    after the other. Who may enrol whom is asked by the caller
+    (courses/training/access.py: learners_within_reach).
+    """
+    if not course.live:
+        raise ProgressError(_("This course is not published."))
+    CoursePage.objects.select_for_update(of=("self",)).filter(pk=course.pk).first()
+    result = GroupEnrolment(enrolled=[], already=[])
+    for learner in sorted({u.pk: u for u in users}.values(), key=lambda u: u.pk):
+        enrollment, created = _enrol(user=learner, course=course, by=by, by_staff=True)
+        (result.enrolled if created else result.already).append(enrollment)
+    return result
 
 
 def is_enrolled(user, course: CoursePage) -> bool:
@@ -259,6 +290,44 @@ def grade_quiz(quiz, answers: dict) -> tuple[int, int, list[bool]]:
 
 
 # --- selectors for pages ------------------------------------------------------------------
+
+
+@dataclass
+class LessonRow:
+    lesson: LessonPage
+    progress: LessonProgress | None
+    activities: list[ActivityProgress]
+
+    @property
+    def status(self) -> str:
+        if self.progress is None or (
+            self.progress.viewed_at is None and not self.progress.attempted
+        ):
+            return "not_started"
+        return "completed" if self.progress.completed_at else "in_progress"
+
+
+def enrolment_progress(enrollment: Enrollment) -> list[LessonRow]:
+    """The learner's state in each published lesson of the course, in order (three queries)."""
+    lessons = list(enrollment.course.lessons().only("pk", "title", "path", "depth", "body"))
+    progress = {
+        p.lesson_id: p
+        for p in LessonProgress.objects.filter(user_id=enrollment.user_id, lesson__in=lessons)
+    }
+    activities: dict[int, list[ActivityProgress]] = {}
+    for row in ActivityProgress.objects.filter(
+        user_id=enrollment.user_id, lesson__in=lessons
+    ).order_by("pk"):
+        activities.setdefault(row.lesson_id, []).append(row)
+    rows = []
+    for lesson in lessons:
+        order = [spec.block_id for spec in lesson.activity_specs()]
+        known = sorted(
+            (a for a in activities.get(lesson.pk, []) if a.block_id in order),
+            key=lambda a: order.index(a.block_id),
+        )
+        rows.append(LessonRow(lesson, progress.get(lesson.pk), known))
+    return rows
 
 
 @dataclass

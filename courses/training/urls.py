@@ -1,6 +1,6 @@
 from django.urls import path
 
-from courses.training import views
+from courses.training import offline, views
 
 urlpatterns = [
     path("courses/<int:course_id>/enrol/", views.enrol_view, name="enrol"),
@@ -8,6 +8,11 @@ urlpatterns = [
         "courses/activity/<int:lesson_id>/<str:block_id>",
         views.activity_view,
         name="activity",
+    ),
+    path(
+        "courses/lessons/<int:lesson_id>/offline/",
+        offline.lesson_offline_files,
+        name="lesson_offline_files",
     ),
     path("my/learning/", views.my_learning, name="my_learning"),
     path("certificates/verify/", views.certificate_lookup, name="certificate_lookup"),

@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from courses.models import Certificate, CoursePage, LessonPage
+from courses.training.access import certificates_visible_to
 from courses.training.certificates import certificate_pdf as render_certificate_pdf
 from courses.training.progress import ProgressError, enrol, learning_summary
-from libraries.access import reaches
 
 
 @login_required
@@ -56,10 +56,11 @@ def certificate_lookup(request):
 
 
 def certificate_verify(request, code: str):
-    """Public: is this certificate genuine? Shows only the name and the course."""
+    """Public: is this certificate genuine? Shows only the name and the course; for a revoked
+    one, only the date and the reason category."""
     certificate = (
         Certificate.objects.filter(code=_normalise_code(code)).only(
-            "code", "learner_name", "course_title", "issued_at", "revoked_at"
+            "code", "learner_name", "course_title", "issued_at", "revoked_at", "revoked_reason"
         )
     ).first()
     context = {"searched": True, "certificate": certificate, "code": code}
@@ -69,9 +70,13 @@ def certificate_verify(request, code: str):
 
 @login_required
 def certificate_download(request, code: str):
-    """The PDF, for its owner and for staff whose reach includes the learner's library."""
+    """The PDF, for its owner and for staff who see the certificate (courses/training/access.py:
+    their reach, a student's only at the student's own library). A revoked one says so."""
     certificate = get_object_or_404(Certificate.objects.select_related("library"), code=code)
-    if certificate.user_id != request.user.pk and not reaches(request.user, certificate.library):
+    if (
+        certificate.user_id != request.user.pk
+        and not certificates_visible_to(request.user).filter(pk=certificate.pk).exists()
+    ):
         raise PermissionDenied
     verify_url = request.build_absolute_uri(
         reverse("courses:certificate_verify", kwargs={"code": certificate.code})

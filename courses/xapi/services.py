@@ -8,6 +8,7 @@ applied one after another), the replay check, the insert, the activity rows of t
 and their lesson progress.
 """
 
+import math
 import uuid
 from dataclasses import dataclass, field
 
@@ -237,6 +238,52 @@ def record_statement(
     return record_statements(user=user, statements=[statement], base=base, kinds=kinds)[0]
 
 
+# Time on one try of a native quiz. The lesson page's form carries the moment it was served
+# (`started`, seconds since 1970); the try lasted from then to the answer. A start in the
+# future, or more than a day old (a page kept in a cache, or a forged value), says nothing:
+# no time is recorded. A longer try than QUIZ_SECONDS_PER_QUESTION per question (a tab
+# left open) counts as that much, at least QUIZ_MIN_ALLOWANCE.
+QUIZ_SECONDS_PER_QUESTION = 5 * 60
+QUIZ_MIN_ALLOWANCE = 10 * 60
+QUIZ_TIME_NOT_BELIEVED = 24 * 60 * 60
+
+
+def seconds_since(started, *, now=None) -> float | None:
+    """Seconds from a start time sent by the page (seconds since 1970) to now; None if the
+    value is not a finite number."""
+    try:
+        start = float(str(started).strip())
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(start):
+        return None
+    return (now or timezone.now()).timestamp() - start
+
+
+def quiz_seconds(seconds, *, questions: int) -> int | None:
+    """The time recorded for one try: whole seconds within the bounds above, or None."""
+    if seconds is None or isinstance(seconds, bool):
+        return None
+    try:
+        seconds = float(seconds)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(seconds) or seconds < 0 or seconds > QUIZ_TIME_NOT_BELIEVED:
+        return None
+    allowance = max(QUIZ_MIN_ALLOWANCE, QUIZ_SECONDS_PER_QUESTION * questions)
+    return round(min(seconds, allowance))
+
+
+def question_ids(quiz) -> list[str]:
+    """A sub-content id per question: the question's own block id where the lesson stores
+    one (a lesson saved in the editor), otherwise its number ("q1", "q2"...)."""
+    ids = []
+    for index, child in enumerate(getattr(quiz["questions"], "bound_blocks", [])):
+        original = getattr(child, "original_id", None)
+        ids.append(original if original else f"q{index + 1}")
+    return ids or [f"q{index + 1}" for index in range(len(quiz["questions"]))]
+
+
 @dataclass
 class QuizResult:
     score: float  # 0..1
@@ -247,8 +294,16 @@ class QuizResult:
     statement: XAPIStatement | None = None
 
 
-def submit_quiz(*, user, lesson: LessonPage, block_id: str, answers: dict, base: str) -> QuizResult:
-    """Grade a native quiz on the server, record it as an xAPI statement, update progress."""
+def submit_quiz(
+    *, user, lesson: LessonPage, block_id: str, answers: dict, base: str, seconds=None
+) -> QuizResult:
+    """Grade a native quiz on the server, record it as xAPI statements, update progress.
+
+    One statement for the quiz (score, pass, and the time spent: ``seconds`` as the page
+    reports it, bounded by quiz_seconds) and one per question (right or wrong, labelled with
+    the question), as H5P reports the questions of a Question Set: the class report counts
+    the questions most students got wrong from them.
+    """
     quiz = quiz_block_value(lesson, block_id)
     if quiz is None:
         raise ProgressError(_("This quiz no longer exists. Reload the lesson."))
@@ -259,10 +314,12 @@ def submit_quiz(*, user, lesson: LessonPage, block_id: str, answers: dict, base:
     pass_mark = quiz.get("pass_mark")
     passed = None if pass_mark is None else score * 100 >= pass_mark - 1e-9
     response = {str(i): sorted(int(c) for c in (answers.get(i) or [])) for i in range(total)}
+    now = timezone.now().isoformat()
+    iri = activity_iri(base, lesson, block_id)
     statement = {
         "verb": {"id": ADL + "answered", "display": {"en-US": "answered"}},
         "object": {
-            "id": activity_iri(base, lesson, block_id),
+            "id": iri,
             "objectType": "Activity",
             "definition": {"type": "http://adlnet.gov/expapi/activities/assessment"},
         },
@@ -271,12 +328,36 @@ def submit_quiz(*, user, lesson: LessonPage, block_id: str, answers: dict, base:
             "completion": True,
             "response": str(response),
         },
-        "timestamp": timezone.now().isoformat(),
+        "timestamp": now,
     }
     if passed is not None:
         statement["result"]["success"] = passed
+    spent = quiz_seconds(seconds, questions=total)
+    if spent is not None:
+        statement["result"]["duration"] = f"PT{spent}S"
+    questions = [
+        {
+            "verb": {"id": ADL + "answered", "display": {"en-US": "answered"}},
+            "object": {
+                "id": f"{iri}?subContentId={question_id}",
+                "objectType": "Activity",
+                "definition": {
+                    "type": "http://adlnet.gov/expapi/activities/cmi.interaction",
+                    "interactionType": "choice",
+                    "name": {"und": str(question["question"])},
+                },
+            },
+            "result": {"success": verdict, "response": str(response[str(index)])},
+            "timestamp": now,
+        }
+        for index, (question, question_id, verdict) in enumerate(
+            zip(quiz["questions"], question_ids(quiz), verdicts, strict=True)
+        )
+    ]
     try:
-        stored = record_statement(user=user, statement=statement, base=base, kinds=("quiz",))
+        stored = record_statements(
+            user=user, statements=[statement, *questions], base=base, kinds=("quiz",)
+        )[0]
     except StatementError as exc:
         raise ProgressError(str(exc))
     ActivityProgress.objects.filter(user=user, lesson=lesson, block_id=block_id).update(

@@ -6,24 +6,36 @@ Who may do what:
   administrators delete them, and a record with items cannot be deleted.
 * Items belong to a library. Staff see and change only items of libraries they reach
   (libraries/access.py), and may only choose those libraries as the owning library.
+* Shelves belong to a library; staff keep the shelves of the libraries they reach, and an
+  item's shelf is one of its owning library's.
+* Several items are changed at once (status, location, item type, shelf) from the item list:
+  all selected items must be within reach or nothing changes; each change is logged.
 * MARC imports go into a library the user reaches; label sheets only print reachable items.
   The uploaded file is checked before anything is written, kept under a generated name in
   private storage (never under /media/) and deleted once its job has run.
 """
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import ProtectedError, Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.http import urlencode
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.views.defaults import permission_denied
 from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.ui.menus import MenuItem as UIMenuItem
+from wagtail.admin.ui.tables import BulkActionsCheckboxColumn
+from wagtail.admin.utils import get_valid_next_url_from_request
 from wagtail.admin.views import generic
+from wagtail.admin.views.bulk_action import BulkAction
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import HeaderButton
@@ -34,9 +46,15 @@ from libraries import access
 from libraries.catalog.labels import LAYOUTS, render_labels
 from libraries.catalog.marc import HEAD_BYTES, MarcFileRefused, detect_format
 from libraries.catalog.search import Query, search_records
-from libraries.catalog.services import CatalogError, save_item
+from libraries.catalog.services import (
+    HAND_SET_STATUSES,
+    MAX_BULK_ITEMS,
+    CatalogError,
+    bulk_update_items,
+    save_item,
+)
 from libraries.catalog.tasks import enqueue_import
-from libraries.models import Item, Library, MarcImportJob, Record
+from libraries.models import Item, Library, MarcImportJob, Record, Shelf
 from libraries.models.catalog import DESCRIPTIVE_FIELDS
 from libraries.network.menu import StaffViewSet
 from training_site.text import normalise_isbn
@@ -135,6 +153,7 @@ class ItemForm(WagtailAdminModelForm):
             "location",
             "barcode",
             "call_number",
+            "shelf",
             "item_type",
             "status",
             "acquired_on",
@@ -152,6 +171,8 @@ class ItemForm(WagtailAdminModelForm):
         self.fields["location"].queryset = Library.objects.active().order_by("name")
         self.fields["location"].required = False
         self.fields["record"].widget = forms.NumberInput(attrs={"min": 1})
+        self.fields["shelf"].queryset = shelves_within_reach(for_user)
+        self.fields["shelf"].label_from_instance = shelf_label
 
     def clean_barcode(self):
         return (self.cleaned_data.get("barcode") or "").strip().upper()
@@ -174,16 +195,41 @@ class ItemForm(WagtailAdminModelForm):
                 self.add_error("barcode", _("This barcode is already used in the network."))
 
 
+def shelves_within_reach(user):
+    if user is None:
+        return Shelf.objects.none()
+    return Shelf.objects.filter(access.library_filter(user, "library")).select_related("library")
+
+
+def shelf_label(shelf: Shelf) -> str:
+    return f"{shelf} ({shelf.library.code})"
+
+
+def items_within_reach(user):
+    return Item.objects.filter(access.library_filter(user, "library"))
+
+
 class ScopedItemsMixin:
     def get_base_queryset(self):
         return (
-            Item.objects.filter(access.library_filter(self.request.user, "library"))
-            .select_related("record", "library", "location")
+            items_within_reach(self.request.user)
+            .select_related("record", "library", "location", "shelf")
             .order_by("-pk")
         )
 
 
 class ItemIndexView(ScopedItemsMixin, FoldedSearchMixin, generic.IndexView):
+    """The items within reach, with checkboxes for the bulk actions (change, print labels)."""
+
+    @cached_property
+    def columns(self):
+        return [BulkActionsCheckboxColumn("bulk_actions", obj_type="item"), *super().columns]
+
+    def _get_title_column(self, *args, **kwargs):
+        return super()._get_title_column(
+            *args, **kwargs, get_title_id=lambda instance: f"item_{instance.pk}_title"
+        )
+
     @cached_property
     def header_buttons(self):
         return [
@@ -229,9 +275,10 @@ class ItemViewSet(ModelViewSet):
     menu_label = _("Items")
     form_class = ItemForm
     index_view_class = ItemIndexView
+    index_template_name = "libraries/catalog/admin/item_index.html"
     edit_view_class = ItemEditView
     delete_view_class = ItemDeleteView
-    list_display = ["barcode", "record", "library", "status", "call_number"]
+    list_display = ["barcode", "record", "library", "status", "call_number", "shelf"]
     list_filter = ["status", "item_type"]
     search_fields = ["barcode"]
     copy_view_enabled = False
@@ -239,6 +286,224 @@ class ItemViewSet(ModelViewSet):
 
     def get_form_class(self, for_update=False):
         return ItemForm
+
+
+# --------------------------------------------------------------------------- bulk actions
+
+
+def selected_items(request):
+    """The items a bulk action's link names (`id`, or `id=all` for every item within reach),
+    all of them within the user's reach: one out of reach, or unknown, refuses the whole
+    selection (PermissionDenied), so a forged id never changes anything."""
+    if not request.user.has_perm("libraries.change_item"):
+        raise PermissionDenied
+    within_reach = items_within_reach(request.user).select_related("record", "library", "shelf")
+    wanted = request.GET.getlist("id")
+    if "all" in wanted:
+        return list(within_reach.order_by("pk")[: MAX_BULK_ITEMS + 1])
+    if not all(value.isdigit() for value in wanted):
+        raise PermissionDenied
+    ids = {int(value) for value in wanted}
+    items = list(within_reach.filter(pk__in=ids).order_by("pk"))
+    if len(items) != len(ids):
+        raise PermissionDenied
+    return items
+
+
+class ItemBulkAction(BulkAction):
+    """A bulk action on the item list; refusals answer 403 instead of Wagtail's redirect."""
+
+    models = [Item]
+
+    def __init__(self, request, model):
+        super().__init__(request, model)
+        if not get_valid_next_url_from_request(request):
+            self.next_url = reverse("catalog_items:index")
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except PermissionDenied as error:
+            return permission_denied(request, error)
+
+    @cached_property
+    def selection(self) -> list:
+        return selected_items(self.request)
+
+    def get_actionable_objects(self):
+        return self.selection, {"items_with_no_access": []}
+
+
+UNCHANGED = ""
+NO_SHELF = "none"
+
+
+class BulkItemForm(forms.Form):
+    """What to change on every selected item; blank fields stay as they are."""
+
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    location = forms.ModelChoiceField(
+        label=_("Current location"), queryset=Library.objects.none(), required=False
+    )
+    item_type = forms.ChoiceField(label=_("Item type"), required=False)
+    shelf = forms.ChoiceField(label=_("Shelf"), required=False)
+
+    def __init__(self, *args, items, **kwargs):
+        super().__init__(*args, **kwargs)
+        unchanged = (UNCHANGED, _("Leave unchanged"))
+        statuses = dict(Item.Status.choices)
+        self.fields["status"].choices = [unchanged] + [(s, statuses[s]) for s in HAND_SET_STATUSES]
+        self.fields["location"].queryset = Library.objects.active().order_by("name")
+        self.fields["location"].empty_label = _("Leave unchanged")
+        self.fields["item_type"].choices = [unchanged, *Item.Type.choices]
+        libraries = {item.library_id for item in items}
+        self.shelves = {
+            str(shelf.pk): shelf
+            for shelf in Shelf.objects.filter(library_id__in=libraries).select_related("library")
+        }
+        self.fields["shelf"].choices = [
+            unchanged,
+            (NO_SHELF, _("No shelf")),
+            *((pk, shelf_label(shelf)) for pk, shelf in self.shelves.items()),
+        ]
+
+    def changes(self) -> dict:
+        data, changes = self.cleaned_data, {}
+        for name in ("status", "item_type"):
+            if data.get(name):
+                changes[name] = data[name]
+        if data.get("location"):
+            changes["location"] = data["location"]
+        shelf = data.get("shelf")
+        if shelf == NO_SHELF:
+            changes["shelf"] = None
+        elif shelf:
+            changes["shelf"] = self.shelves[shelf]
+        return changes
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not self.changes():
+            raise ValidationError(_("Choose at least one change."))
+        return cleaned
+
+
+class ChangeItemsBulkAction(ItemBulkAction):
+    display_name = _("Change")
+    action_type = "change"
+    aria_label = _("Change the selected items")
+    template_name = "libraries/catalog/admin/bulk_change.html"
+    action_priority = 10
+
+    def get_form_class(self):
+        return BulkItemForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "items": self.selection}
+
+    def form_valid(self, form):
+        try:
+            changed = bulk_update_items(
+                item_ids=[item.pk for item in self.selection],
+                by=self.request.user,
+                changes=form.changes(),
+            )
+        except CatalogError as error:
+            form.add_error(None, error.message)
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            ngettext("%(count)s item changed.", "%(count)s items changed.", len(changed))
+            % {"count": len(changed)},
+        )
+        return redirect(self.next_url)
+
+
+class PrintLabelsBulkAction(ItemBulkAction):
+    display_name = _("Print labels")
+    action_type = "print_labels"
+    aria_label = _("Print labels for the selected items")
+    action_priority = 20
+
+    def get(self, request, *args, **kwargs):
+        query = urlencode([("item", item.pk) for item in self.selection[:MAX_LABELS]])
+        return redirect(reverse("catalog_labels:print") + "?" + query)
+
+    def post(self, request, *args, **kwargs):
+        return self.get(request, *args, **kwargs)
+
+
+hooks.register("register_bulk_action", ChangeItemsBulkAction)
+hooks.register("register_bulk_action", PrintLabelsBulkAction)
+
+
+# --------------------------------------------------------------------------- shelves
+
+
+class ShelfForm(WagtailAdminModelForm):
+    class Meta:
+        model = Shelf
+        fields = ["library", "code", "name"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["library"].queryset = (
+            access.libraries_visible_to(self.for_user).filter(is_active=True).order_by("name")
+        )
+
+    def clean_code(self):
+        return " ".join((self.cleaned_data.get("code") or "").split()).upper()
+
+
+class ScopedShelves:
+    def get_base_queryset(self):
+        return Shelf.objects.filter(
+            access.library_filter(self.request.user, "library")
+        ).select_related("library")
+
+    def get_queryset(self):
+        return self.get_base_queryset()
+
+    def get_base_object_queryset(self):
+        return self.get_base_queryset()
+
+
+class ShelfIndexView(ScopedShelves, generic.IndexView):
+    pass
+
+
+class ShelfEditView(ScopedShelves, generic.EditView):
+    pass
+
+
+class ShelfDeleteView(ScopedShelves, generic.DeleteView):
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except ProtectedError:
+            messages.error(
+                self.request,
+                gettext("This shelf has stocktakes: it is kept for their reports."),
+            )
+            return redirect(self.index_url_name)
+
+
+class ShelfViewSet(ModelViewSet):
+    model = Shelf
+    icon = "table"
+    menu_label = _("Shelves")
+    form_class = ShelfForm
+    index_view_class = ShelfIndexView
+    edit_view_class = ShelfEditView
+    delete_view_class = ShelfDeleteView
+    list_display = ["code", "name", "library"]
+    search_fields = ["code", "name"]
+    ordering = ["library__code", "code"]
+    copy_view_enabled = False
+    inspect_view_enabled = False
+
+    def get_form_class(self, for_update=False):
+        return ShelfForm
 
 
 # --------------------------------------------------------------------------- MARC import
@@ -415,7 +680,7 @@ class LabelForm(forms.Form):
             i.barcode: i
             for i in Item.objects.filter(barcode__in=codes)
             .filter(access.library_filter(self.user, "library"))
-            .select_related("record", "library")
+            .select_related("record", "library", "shelf")
         }
         missing = [c for c in codes if c not in items]
         if missing:
@@ -427,15 +692,46 @@ class LabelForm(forms.Form):
         return codes
 
 
+class AddedTodayForm(forms.Form):
+    """Fill the label form with the items added today at one library within reach."""
+
+    added_today = forms.ModelChoiceField(
+        label=_("Items added today at"), queryset=Library.objects.none(), empty_label=None
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["added_today"].queryset = (
+            access.libraries_visible_to(user).filter(is_active=True).order_by("path")
+        )
+
+
+def items_added_today(user, library: Library):
+    """Items of `library` (within the user's reach) created today, local time."""
+    return items_within_reach(user).filter(library=library, created_at__date=timezone.localdate())
+
+
 def print_labels(request):
     _require_staff(request)
     initial = {}
+    today_form = AddedTodayForm(
+        request.GET if "added_today" in request.GET else None, user=request.user
+    )
     if request.method == "GET" and request.GET.getlist("item"):
         ids = [i for i in request.GET.getlist("item") if i.isdigit()]
         barcodes = Item.objects.filter(pk__in=ids).filter(
             access.library_filter(request.user, "library")
         )
-        initial["barcodes"] = "\n".join(barcodes.values_list("barcode", flat=True))
+        initial["barcodes"] = "\n".join(barcodes.order_by("pk").values_list("barcode", flat=True))
+    elif request.method == "GET" and today_form.is_valid():
+        library = today_form.cleaned_data["added_today"]
+        barcodes = items_added_today(request.user, library).order_by("pk")
+        initial["barcodes"] = "\n".join(barcodes.values_list("barcode", flat=True)[:MAX_LABELS])
+        if not initial["barcodes"]:
+            messages.info(
+                request,
+                gettext("No item was added today at %(library)s.") % {"library": library.name},
+            )
     form = LabelForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         pdf = render_labels(
@@ -444,7 +740,9 @@ def print_labels(request):
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = 'inline; filename="labels.pdf"'
         return response
-    return TemplateResponse(request, "libraries/catalog/admin/labels.html", {"form": form})
+    return TemplateResponse(
+        request, "libraries/catalog/admin/labels.html", {"form": form, "today_form": today_form}
+    )
 
 
 class LabelsViewSet(StaffViewSet):
@@ -461,7 +759,7 @@ class CatalogGroup(ViewSetGroup):
     menu_icon = "folder-open-inverse"
     menu_order = 250
     items = (RecordViewSet("catalog_records"), ItemViewSet("catalog_items"),
-             MarcImportViewSet(), LabelsViewSet())  # fmt: skip
+             ShelfViewSet("catalog_shelves"), MarcImportViewSet(), LabelsViewSet())  # fmt: skip
 
 
 def marc_job_url(job: MarcImportJob) -> str:

@@ -1,4 +1,4 @@
-"""Barcode and spine labels on A4 label sheets (Code128, call number, library code)."""
+"""Barcode and spine labels on A4 label sheets (Code128, call number, library code, shelf)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,8 @@ LAYOUTS = {
 
 
 def render_labels(items, *, layout: str = "3x8", start_at: int = 1) -> bytes:
-    """A PDF with one label per item: Code128 barcode, its digits, call number, library code.
+    """A PDF with one label per item: Code128 barcode, its digits, call number, library code
+    and the item's shelf (when it has one).
 
     `start_at` (1-based) skips labels already used on a partly used first sheet.
     """
@@ -95,4 +96,5 @@ def _draw_label(pdf, item, x, y, width, height, font):
     pdf.setFont(font, text_size + 1)
     pdf.drawString(x + pad, y + pad, call_number)
     pdf.setFont(font, text_size)
-    pdf.drawRightString(x + width - pad, y + pad, item.library.code)
+    place = f"{item.library.code} · {item.shelf.code}" if item.shelf_id else item.library.code
+    pdf.drawRightString(x + width - pad, y + pad, place)

@@ -21,15 +21,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit
 
 import pymarc
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Prefetch, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from libraries.catalog.services import next_barcodes
-from libraries.models import Item, Library, Record
+from libraries.models import DigitalFile, ExternalLink, Item, Library, Record
 from libraries.models.catalog import DESCRIPTIVE_FIELDS, SEARCH_FIELDS
 from training_site.text import normalise_isbn
 
@@ -469,6 +472,44 @@ def map_holdings(record: pymarc.Record) -> list[Holding]:
     return holdings
 
 
+@dataclass
+class Link:
+    url: str
+    note: str
+    link_text: str
+    content_type: str
+
+
+def _own_host() -> str:
+    return (urlsplit(settings.WAGTAILADMIN_BASE_URL).hostname or "").lower()
+
+
+def map_links(record: pymarc.Record) -> list[Link]:
+    """856 electronic locations: each http(s) $u with its note ($z), link text ($y, else $3)
+    and type ($q). Links to this site's own pages (our own 856 read back) are left out."""
+    links, own = [], _own_host()
+    for f in record.get_fields("856"):
+        sub: dict[str, str] = {}
+        for code, value in _subfield_pairs(f):
+            sub.setdefault(code, " ".join((value or "").split()))
+        for url in f.get_subfields("u"):
+            url = url.strip()
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
+                continue
+            if own and parts.hostname.lower() == own:
+                continue
+            links.append(
+                Link(
+                    url=url,
+                    note=sub.get("z", "")[:500],
+                    link_text=(sub.get("y") or sub.get("3", ""))[:500],
+                    content_type=sub.get("q", "")[:100],
+                )
+            )
+    return links
+
+
 # --------------------------------------------------------------------------- importing
 
 
@@ -518,12 +559,64 @@ def _same_work(existing: Record, fields: dict) -> bool:
     )
 
 
+class RecordMatcher:
+    """Which stored record a described record is: the same control number (001 with 003),
+    else the same ISBN-13 (unless both carry different control numbers of one source), else,
+    for records with neither, the same fingerprint. MARC import and e-book import use it.
+
+    `probes` are unsaved records with their search text computed (refresh_search_text); the
+    candidates of all of them are read in one query.
+    """
+
+    def __init__(self, probes: list[Record]):
+        self.by_isbn: dict[str, list[Record]] = {}
+        self.by_control: dict[tuple[str, str], Record] = {}
+        self.by_print: dict[str, Record] = {}
+        isbns = {p.isbn for p in probes if p.isbn}
+        controls = {p.control_number for p in probes if p.control_number}
+        prints = {
+            p.fingerprint for p in probes if not p.isbn and not p.control_number and p.fingerprint
+        }
+        if isbns or controls or prints:
+            condition = Q(isbn__in=isbns) | Q(control_number__in=controls)
+            condition |= Q(fingerprint__in=prints, isbn="", control_number="")
+            for rec in Record.objects.filter(condition).order_by("pk"):
+                self.remember(rec)
+
+    def remember(self, rec: Record) -> None:
+        """Count `rec` (stored, or about to be) among the candidates of later probes."""
+        if rec.isbn and rec not in self.by_isbn.setdefault(rec.isbn, []):
+            self.by_isbn[rec.isbn].append(rec)
+        if rec.control_number:
+            self.by_control.setdefault((rec.control_number, rec.control_number_source), rec)
+        if not rec.isbn and not rec.control_number and rec.fingerprint:
+            self.by_print.setdefault(rec.fingerprint, rec)
+
+    def match(self, probe: Record) -> tuple[Record | None, str]:
+        """The matching record and what matched ("control_number", "isbn", "fingerprint")."""
+        fields = {k: getattr(probe, k) for k in ("control_number", "control_number_source")}
+        if probe.control_number:
+            rec = self.by_control.get((probe.control_number, probe.control_number_source))
+            if rec is not None:
+                return rec, "control_number"
+        if probe.isbn:
+            rec = next((r for r in self.by_isbn.get(probe.isbn, []) if _same_work(r, fields)), None)
+            if rec is not None:
+                return rec, "isbn"
+        if not probe.isbn and not probe.control_number and probe.fingerprint:
+            rec = self.by_print.get(probe.fingerprint)
+            if rec is not None:
+                return rec, "fingerprint"
+        return None, ""
+
+
 @dataclass
 class _Parsed:
     position: int
     fields: dict
     holdings: list[Holding]
     marc: bytes
+    links: list[Link] = field(default_factory=list)
 
 
 class MarcImporter:
@@ -544,12 +637,13 @@ class MarcImporter:
         try:
             fields = map_record(record)
             holdings = map_holdings(record)
+            links = map_links(record)
             # Keep the file's own bytes when they are UTF-8 already; re-encode the others.
             marc = raw if raw is not None else record.as_marc()
         except Exception as exc:  # noqa: BLE001 - a broken field must not stop the file
             self.fail(position, None, _("cannot map the record: %(e)s") % {"e": exc})
             return
-        self.batch.append(_Parsed(position, fields, holdings, marc))
+        self.batch.append(_Parsed(position, fields, holdings, marc, links))
         if len(self.batch) >= self.batch_size:
             self.flush()
 
@@ -560,49 +654,18 @@ class MarcImporter:
 
     @transaction.atomic
     def _write(self, batch: list[_Parsed]) -> None:
-        isbns = {p.fields["isbn"] for p in batch if p.fields["isbn"]}
-        controls = {p.fields["control_number"] for p in batch if p.fields["control_number"]}
-        by_isbn: dict[str, list[Record]] = {}
-        by_control: dict[tuple[str, str], Record] = {}
-        by_print: dict[str, Record] = {}
-        existing = Record.objects.none()
         probes = []
         for p in batch:
             probe = Record(**p.fields)
             probe.refresh_search_text()
             probes.append(probe)
-        prints = {
-            probe.fingerprint
-            for p, probe in zip(batch, probes, strict=True)
-            if not p.fields["isbn"] and not p.fields["control_number"] and probe.fingerprint
-        }
-        condition = Q(isbn__in=isbns) | Q(control_number__in=controls)
-        condition |= Q(fingerprint__in=prints, isbn="", control_number="")
-        if isbns or controls or prints:
-            existing = Record.objects.filter(condition).order_by("pk")
-        for rec in existing:
-            if rec.isbn:
-                by_isbn.setdefault(rec.isbn, []).append(rec)
-            if rec.control_number:
-                by_control.setdefault((rec.control_number, rec.control_number_source), rec)
-            if not rec.isbn and not rec.control_number and rec.fingerprint:
-                by_print.setdefault(rec.fingerprint, rec)
+        matcher = RecordMatcher(probes)
 
         to_create: list[Record] = []
         to_update: dict[int, Record] = {}
         targets: list[tuple[_Parsed, Record]] = []
         for p, probe in zip(batch, probes, strict=True):
-            f = p.fields
-            rec = None
-            if f["control_number"]:
-                rec = by_control.get((f["control_number"], f["control_number_source"]))
-            if rec is None and f["isbn"]:
-                rec = next(
-                    (r for r in by_isbn.get(f["isbn"], []) if _same_work(r, f)),
-                    None,
-                )
-            if rec is None and not f["isbn"] and not f["control_number"] and probe.fingerprint:
-                rec = by_print.get(probe.fingerprint)
+            rec, _how = matcher.match(probe)
             if rec is None:
                 probe.marc = p.marc
                 probe.source_library = self.library
@@ -621,12 +684,7 @@ class MarcImporter:
                     self.result.updated += 1
                 else:
                     self.result.unchanged += 1
-            if rec.isbn and rec not in by_isbn.setdefault(rec.isbn, []):
-                by_isbn[rec.isbn].append(rec)
-            if rec.control_number:
-                by_control.setdefault((rec.control_number, rec.control_number_source), rec)
-            if not rec.isbn and not rec.control_number and rec.fingerprint:
-                by_print.setdefault(rec.fingerprint, rec)
+            matcher.remember(rec)
             targets.append((p, rec))
 
         bulk_insert(Record, to_create, self.batch_size)
@@ -637,6 +695,23 @@ class MarcImporter:
                 batch_size=self.batch_size,
             )
         self._write_items(targets)
+        self._write_links(targets)
+
+    def _write_links(self, targets: list[tuple[_Parsed, Record]]) -> None:
+        """856 links become the record's external e-resources (a link already there stays)."""
+        links = [
+            ExternalLink(
+                record=rec,
+                url=link.url,
+                note=link.note,
+                link_text=link.link_text,
+                content_type=link.content_type,
+            )
+            for p, rec in targets
+            for link in p.links
+        ]
+        if links:
+            ExternalLink.objects.bulk_create(links, ignore_conflicts=True)
 
     def _write_items(self, targets: list[tuple[_Parsed, Record]]) -> None:
         with_holdings = [(p, r) for p, r in targets if p.holdings]
@@ -853,6 +928,7 @@ def record_to_marc(record: Record, library: Library | None = None) -> pymarc.Rec
     if map_record(marc) != current:
         _rewrite_fields(marc, record)
     marc.remove_fields("852", "952")
+    _add_digital_links(marc, record)
     if library is not None:
         items = getattr(record, "library_items", None)
         if items is None:
@@ -874,6 +950,55 @@ def record_to_marc(record: Record, library: Library | None = None) -> pymarc.Rec
                 pymarc.Field(tag="952", indicators=[" ", " "], subfields=subfields)
             )
     return marc
+
+
+def _access_note(file: DigitalFile) -> str:
+    if file.access == DigitalFile.Access.OPEN:
+        return _("Open access: read online or download.")
+    if file.access == DigitalFile.Access.MEMBERS:
+        return _("For members of the library network (log in).")
+    if file.access == DigitalFile.Access.CARDHOLDERS:
+        codes = ", ".join(lib.code for lib in file.cardholder_libraries.all())
+        return _("For card holders of: %(libraries)s.") % {"libraries": codes}
+    return _("Lending: %(count)d licences; borrow with a reader card of %(library)s.") % {
+        "count": file.licences,
+        "library": file.library.code,
+    }
+
+
+def _add_digital_links(marc: pymarc.Record, record: Record) -> None:
+    """An 856 4 0 per digital file: the record page ($u), the access note ($z), the file
+    type ($q) and format ($3). 856s pointing at this site's pages are replaced, not doubled.
+    Pass records with `digital_list` prefetched (export_marc does) to save a query each."""
+    own = _own_host()
+    for f in marc.get_fields("856"):
+        if own and any((urlsplit(u).hostname or "").lower() == own for u in f.get_subfields("u")):
+            marc.remove_field(f)
+    files = getattr(record, "digital_list", None)
+    if files is None:
+        files = list(
+            DigitalFile.objects.filter(record=record).select_related("library").order_by("pk")
+        )
+    if not files:
+        return
+    page = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse(
+        "libraries:record_detail", args=[record.pk]
+    )
+    S = pymarc.Subfield
+    for file in files:
+        material = file.get_kind_display() + (f" ({file.label})" if file.label else "")
+        marc.add_ordered_field(
+            pymarc.Field(
+                tag="856",
+                indicators=["4", "0"],
+                subfields=[
+                    S("3", str(material)),
+                    S("q", file.content_type),
+                    S("u", page),
+                    S("z", str(_access_note(file))),
+                ],
+            )
+        )
 
 
 def _rewrite_fields(marc: pymarc.Record, record: Record) -> None:
@@ -935,7 +1060,14 @@ def export_marc(out, *, library: Library, file_format: str = "marc") -> int:
         queryset=Item.objects.filter(library=library).select_related("location").order_by("pk"),
         to_attr="library_items",
     )
-    for record in records_of(library).prefetch_related(copies).iterator(chunk_size=500):
+    files = Prefetch(
+        "digital_files",
+        queryset=DigitalFile.objects.select_related("library")
+        .prefetch_related("cardholder_libraries")
+        .order_by("pk"),
+        to_attr="digital_list",
+    )
+    for record in records_of(library).prefetch_related(copies, files).iterator(chunk_size=500):
         marc = record_to_marc(record, library)
         if file_format == "marcxml":
             out.write(pymarc.record_to_xml(marc, namespace=False))

@@ -1,9 +1,16 @@
 """OAI-PMH 2.0 data provider at /oai/: the union catalog for harvesters.
 
 Six verbs, two formats (oai_dc, and marc21: the MARCXML of the stored record as the MARC
-export writes it), sets per library (library:CODE) and per district (district:CODE, every
-library of its subtree), datestamps to the second, persistent deleted records (the
-DeletedRecord tombstones) and stateless signed resumption tokens that expire.
+export writes it, with one Koha-style 952 per copy held by an active library: $a/$b its
+library's code, $9 item number, $o call number, $p barcode, $y item type, and Koha's status
+subfields $0 withdrawn, $1 lost (4: missing), $4 damaged, $7 not for loan (-1: in process)),
+sets per library (library:CODE) and per district (district:CODE, every library of its
+subtree), datestamps to the second, persistent deleted records (the DeletedRecord tombstones)
+and stateless signed resumption tokens that expire.
+
+A record's datestamp is its updated_at, which the item services move when a copy is added,
+changed or withdrawn (catalog/services.py: save_item, touch_records), so an incremental
+harvest also sees changed holdings.
 
 Lists page through records in (updated_at, id) order (an index), then through tombstones in
 (deleted_at, record_id) order; the token carries the query and the last key seen, so a page
@@ -18,7 +25,7 @@ from xml.etree import ElementTree
 import pymarc
 from django.conf import settings
 from django.core import signing
-from django.db.models import Min, Q
+from django.db.models import Min, Prefetch, Q, prefetch_related_objects
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -27,7 +34,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from libraries.catalog.marc import record_to_marc
-from libraries.models import Item, Library, Record
+from libraries.models import DigitalFile, Item, Library, Record
 from libraries.models.catalog import DeletedRecord, oai_sets_of
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
@@ -202,8 +209,46 @@ def _dc(record: Record, request) -> str:
     return "".join(parts)
 
 
-def _marcxml(record: Record) -> str:
-    node = pymarc.record_to_xml_node(record_to_marc(record), namespace=True)
+# Koha's item status subfields (authorised values LOST 4 = missing, NOT_LOAN -1 = ordered).
+_STATUS_SUBFIELDS = {
+    Item.Status.WITHDRAWN: ("0", "1"),
+    Item.Status.LOST: ("1", "1"),
+    Item.Status.MISSING: ("1", "4"),
+    Item.Status.DAMAGED: ("4", "1"),
+    Item.Status.IN_PROCESS: ("7", "-1"),
+}
+
+
+def _holdings_of(record_ids) -> dict[int, list[Item]]:
+    """The copies of active libraries, per record, in one query."""
+    found: dict[int, list[Item]] = {}
+    items = (
+        Item.objects.filter(record_id__in=record_ids, library__is_active=True)
+        .select_related("library")
+        .order_by("record_id", "pk")
+    )
+    for item in items:
+        found.setdefault(item.record_id, []).append(item)
+    return found
+
+
+def _holding_field(item: Item) -> pymarc.Field:
+    """One copy as Koha writes it in 952 (subfields in code order, as Koha sorts them)."""
+    codes = [_STATUS_SUBFIELDS[item.status]] if item.status in _STATUS_SUBFIELDS else []
+    codes += [("9", str(item.pk)), ("a", item.library.code), ("b", item.library.code)]
+    if item.call_number:
+        codes.append(("o", item.call_number))
+    codes += [("p", item.barcode), ("y", item.item_type)]
+    return pymarc.Field(
+        tag="952", indicators=[" ", " "], subfields=[pymarc.Subfield(c, v) for c, v in codes]
+    )
+
+
+def _marcxml(record: Record, items: list[Item]) -> str:
+    marc = record_to_marc(record)  # without a library: no 852/952 of the stored MARC
+    for item in items:
+        marc.add_ordered_field(_holding_field(item))
+    node = pymarc.record_to_xml_node(marc, namespace=True)
     xml = ElementTree.tostring(node, encoding="unicode")
     return _INVALID_XML.sub("", xml)
 
@@ -226,13 +271,23 @@ def _records_xml(records, tombstones, *, prefix: str | None, request) -> str:
         return [s for s in specs if s.partition(":")[2] in active]
 
     sets = oai_sets_of([r.pk for r in records]) if records else {}
+    holdings = {}
+    if records and prefix == "marc21":
+        holdings = _holdings_of([r.pk for r in records])
+        # record_to_marc adds an 856 per digital file: read them for the page at once.
+        files = DigitalFile.objects.select_related("library").order_by("pk")
+        prefetch_related_objects(
+            records, Prefetch("digital_files", queryset=files, to_attr="digital_list")
+        )
     out = []
     for record in records:
         header = _header(record.pk, record.updated_at, shown(sets.get(record.pk, [])))
         if prefix is None:
             out.append(header)
+        elif prefix == "oai_dc":
+            out.append(f"<record>{header}<metadata>{_dc(record, request)}</metadata></record>")
         else:
-            meta = _dc(record, request) if prefix == "oai_dc" else _marcxml(record)
+            meta = _marcxml(record, holdings.get(record.pk, []))
             out.append(f"<record>{header}<metadata>{meta}</metadata></record>")
     for gone in tombstones:
         header = _header(gone.record_id, gone.deleted_at, shown(gone.set_list), deleted=True)

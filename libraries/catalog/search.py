@@ -38,13 +38,15 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Q,
+    Subquery,
     TextField,
     Value,
     When,
 )
+from django.db.models.functions import Greatest, Substr
 
-from libraries.models import Item, Library, Record
-from training_site.text import exact_words, folded_words, normalise_isbn
+from libraries.models import DigitalText, DigitalWordPlace, Item, Library, Record
+from training_site.text import exact_words, fold, folded_words, normalise_isbn
 
 CANDIDATE_LIMIT = 1000
 RECENT_WINDOW = 20_000
@@ -208,6 +210,17 @@ def search(query: Query):
     )
     window = window.filter(*(Q(**{f"_scan_{col}__contains": text}) for col, text in likes))
     candidates = _newest_matches(matches, window, Record)
+    if words and query.field == "all" and len(candidates) < CANDIDATE_LIMIT:
+        # Second step: words inside digital files (their own small table), ranked after
+        # every record whose description matched.
+        inside = _inside_books(qs, words, exclude=candidates)
+        if inside:
+            described = set(candidates)
+            ranks.append(
+                Case(When(pk__in=described, then=Value(100)), default=Value(0),
+                     output_field=IntegerField())
+            )  # fmt: skip
+            candidates = candidates + inside[: CANDIDATE_LIMIT - len(candidates)]
     qs = Record.objects.filter(pk__in=candidates)
     if ranks:
         score = ranks[0]
@@ -219,3 +232,120 @@ def search(query: Query):
     qs = qs.defer("marc", "search_exact", "search_folded", "title_folded", "authors_folded",
                   "subjects_folded", "summary")  # fmt: skip
     return qs, len(candidates)
+
+
+# --------------------------------------------------------------------------- inside books
+
+
+def texts_with(words: list[str]):
+    """DigitalText rows whose words hold every (folded) query word at a word start: on
+    PostgreSQL a prefix tsquery on the stored tsvector of migration libraries/0011 (GIN
+    index), elsewhere the same LIKE as the record search."""
+    texts = DigitalText.objects.all()
+    if connection.vendor == "postgresql":
+        query = " & ".join(f"{word}:*" for word in words if word.replace("_", "").isalnum())
+        if not query:
+            return texts.none()
+        return texts.extra(  # noqa: S610 - constant SQL; the query travels as a parameter
+            where=["libraries_digitaltext.words_tsv @@ to_tsquery('simple'::regconfig, %s)"],
+            params=[query],
+        )
+    return texts.filter(*(Q(words__contains=f" {word}") for word in words))
+
+
+def _inside_books(qs, words: list[str], *, exclude: list[int]) -> list[int]:
+    """Newest records (among `qs`, the query's other filters) with a digital file whose words
+    hold every query word: first the matching files' records (a small table, its own index),
+    then, only when there are some, the query's other filters on those records."""
+    excluded = set(exclude)
+    found = list(
+        texts_with(words)
+        .order_by("-record_id")
+        .values_list("record_id", flat=True)
+        .distinct()[: CANDIDATE_LIMIT + len(excluded)]
+    )
+    found = [pk for pk in found if pk not in excluded][:CANDIDATE_LIMIT]
+    if not found:
+        return []
+    return list(qs.filter(pk__in=found).order_by("-pk").values_list("pk", flat=True))
+
+
+_VARIANTS: dict[str, str] = {}
+
+
+def _variants() -> dict[str, str]:
+    """Folded letter -> every Latin letter (both cases) that folds to it: "d" -> "dDđĐ"."""
+    if not _VARIANTS:
+        found: dict[str, set[str]] = {}
+        for code in [*range(0x20, 0x250), *range(0x1E00, 0x1F00)]:
+            ch = chr(code)
+            folded = fold(ch)
+            if len(folded) == 1:
+                found.setdefault(folded, set()).update({ch, ch.upper(), ch.lower()})
+        _VARIANTS.update({k: "".join(sorted(v)) for k, v in found.items()})
+    return _VARIANTS
+
+
+def _word_classes(word: str) -> list[str]:
+    """Per letter of a folded word, every letter that folds to it (both cases)."""
+    variants = _variants()
+    return [variants.get(ch, ch) for ch in word]
+
+
+def _word_pattern(word: str) -> re.Pattern:
+    """A word start matching `word` (folded) in text with or without its accents."""
+    parts = [f"[{re.escape(chars)}]" for chars in _word_classes(word)]
+    return re.compile(r"(?<!\w)" + "".join(parts))
+
+
+def _passages(ids: list[int], words: list[str], width: int):
+    """(record_id, a window of the text, where the first query word starts in it) per open
+    file of the records: the word's first place (DigitalWordPlace) gives the offset and only
+    that slice of the text is read (stored uncompressed on PostgreSQL)."""
+    first = (
+        DigitalWordPlace.objects.filter(text=OuterRef("pk"), word__startswith=words[0])
+        .order_by("at")
+        .values("at")[:1]
+    )
+    rows = (
+        texts_with(words)
+        .filter(record_id__in=ids)
+        .annotate(first_at=Subquery(first))
+        .filter(first_at__isnull=False)
+        .annotate(start=Greatest(F("first_at") - width - 20, Value(0)))
+        .annotate(window=Substr("body", F("start") + 1, 2 * width + 80))
+        .order_by("record_id", "file_id")
+    )
+    for record_id, first_at, start, window in rows.values_list(
+        "record_id", "first_at", "start", "window"
+    ):
+        yield record_id, window, first_at - start
+
+
+def body_snippets(record_ids, text: str, *, width: int = 80) -> dict[int, dict]:
+    """For records on a result page: a short passage of an open-access file around the first
+    query word, as {"before", "match", "after"}. Only records whose file holds every word;
+    files of other access levels are found by their words but show no passage."""
+    words, _exact = query_words(text)
+    ids = list(record_ids)
+    if not words or not ids:
+        return {}
+    pattern = _word_pattern(words[0])
+    snippets: dict[int, dict] = {}
+    for record_id, body, offset in _passages(ids, words, width):
+        found = pattern.search(body, offset)
+        if record_id in snippets or found is None:
+            continue
+        start, end = found.span()
+        while end < len(body) and body[end].isalnum():
+            end += 1
+        before = body[max(0, start - width) : start]
+        after = body[end : end + width]
+        before = before.split(" ", 1)[-1] if start > width and " " in before else before
+        after = after.rsplit(" ", 1)[0] if end + width < len(body) and " " in after else after
+        snippets[record_id] = {
+            "before": ("… " if start > width else "") + " ".join(before.split()) + " ",
+            "match": body[start:end],
+            "after": " " + " ".join(after.split()) + (" …" if end + width < len(body) else ""),
+        }
+    return snippets

@@ -12,8 +12,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from libraries.catalog.search import CANDIDATE_LIMIT, FIELDS, Query, search
-from libraries.models import Item, Library, Record
+from libraries.catalog.search import CANDIDATE_LIMIT, FIELDS, Query, body_snippets, search
+from libraries.models import DigitalFile, Item, Library, Record
 
 PAGE_SIZE = 20
 LANGUAGES = [
@@ -137,6 +137,24 @@ def holdings_summary(record_ids) -> dict[int, list[dict]]:
     return summary
 
 
+def digital_summary(record_ids) -> dict[int, list[dict]]:
+    """Per record: its digital files' format and access, from one query."""
+    rows = (
+        DigitalFile.objects.filter(record_id__in=list(record_ids))
+        .order_by("record_id", "pk")
+        .values_list("record_id", "kind", "access")
+    )
+    summary: dict[int, list[dict]] = {}
+    for record_id, kind, access_level in rows:
+        summary.setdefault(record_id, []).append(
+            {
+                "kind": DigitalFile.Kind(kind).label,
+                "access": DigitalFile.Access(access_level).label,
+            }
+        )
+    return summary
+
+
 def catalog_search(request):
     libraries = list(Library.objects.active().only("code", "name").order_by("name"))
     form = CatalogSearchForm(request.GET or None, libraries=libraries)
@@ -150,9 +168,15 @@ def catalog_search(request):
             paginator.count = count  # known from the candidates: no COUNT query
             page = paginator.get_page(request.GET.get("page"))
             holdings = holdings_summary(r.pk for r in page.object_list)
+            digital = digital_summary(r.pk for r in page.object_list)
+            snippets = {}
+            if query.field == "all" and digital:
+                snippets = body_snippets(digital, query.text)
             for record in page.object_list:
                 record.holdings = holdings.get(record.pk, [])
                 record.available_total = sum(h["available"] for h in record.holdings)
+                record.digital = digital.get(record.pk, [])
+                record.snippet = snippets.get(record.pk)
     params = request.GET.copy()
     params.pop("page", None)
     return render(

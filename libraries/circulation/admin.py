@@ -1,5 +1,6 @@
 """Staff screens of the circulation area in the Wagtail admin: the desk link, reader card
-applications (on the decision screens shared with join requests) and circulation rules."""
+applications (on the decision screens shared with join requests), circulation rules and the
+libraries' wording of the notices to readers (a snippet with a preview)."""
 
 from django import forms
 from django.core.exceptions import PermissionDenied
@@ -9,10 +10,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, ObjectList
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.permission_policies.base import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views import snippets as snippet_views
+from wagtail.snippets.views.snippets import SnippetViewSet
 
 from libraries.access import (
+    ADMIN_ROLES,
     can_administer,
     is_network_admin,
     libraries_administered_by,
@@ -20,8 +28,13 @@ from libraries.access import (
 )
 from libraries.circulation import patrons
 from libraries.circulation.services import CirculationError
-from libraries.models import CirculationRule, RegistrationRequest
-from libraries.network.decisions import DecisionReasonForm, DecisionViewSet
+from libraries.models import CirculationRule, NoticeKind, NoticeTemplate, RegistrationRequest
+from libraries.models.circulation import NOTICE_PLACEHOLDERS
+from libraries.network.decisions import (
+    DecisionReasonForm,
+    DecisionViewSet,
+    forbid_instead_of_redirect,
+)
 from libraries.network.menu import StaffViewSet
 
 
@@ -188,6 +201,107 @@ class CirculationRuleViewSet(ModelViewSet):
         return forms.modelform_factory(
             self.model, form=CirculationRuleForm, fields=self.form_fields
         )
+
+
+# --- Notices to readers --------------------------------------------------------------------
+
+
+class NoticeTemplatePermissionPolicy(ModelPermissionPolicy):
+    """The roles' model permissions, narrowed to templates of libraries the user administers."""
+
+    def user_has_permission_for_instance(self, user, action, instance):
+        return self.user_has_permission(user, action) and can_administer(user, instance.library)
+
+    def instances_user_has_permission_for(self, user, action):
+        if not self.user_has_permission(user, action):
+            return NoticeTemplate.objects.none()
+        return scope_notice_templates(user, NoticeTemplate.objects.all())
+
+
+def scope_notice_templates(user, queryset):
+    return queryset.filter(library_filter(user, "library", ADMIN_ROLES))
+
+
+register_permission_policy(NoticeTemplate, NoticeTemplatePermissionPolicy(NoticeTemplate))
+
+
+def placeholder_help() -> str:
+    """Which placeholders each notice offers, for the form's help text."""
+    return " ".join(
+        f"{label}: " + ", ".join(f"{{{name}}}" for name in NOTICE_PLACEHOLDERS[kind]) + "."
+        for kind, label in NoticeKind.choices
+    )
+
+
+class NoticeTemplateForm(WagtailAdminModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "library" in self.fields:
+            self.fields["library"].queryset = libraries_administered_by(self.for_user).filter(
+                is_active=True
+            )
+        if "body" in self.fields:
+            self.fields["body"].help_text = _(
+                "Placeholders in braces are replaced for each reader. %(list)s Write {{ or }} "
+                "for a brace of your own."
+            ) % {"list": placeholder_help()}
+
+
+class ScopedNoticeTemplates:
+    def get_base_queryset(self):
+        queryset = NoticeTemplate.objects.select_related("library")
+        return scope_notice_templates(self.request.user, queryset)
+
+    def get_queryset(self):
+        return self.get_base_queryset()
+
+    def get_base_object_queryset(self):
+        return self.get_base_queryset()
+
+
+class NoticeTemplateIndexView(ScopedNoticeTemplates, snippet_views.IndexView):
+    pass
+
+
+class NoticeTemplateEditView(ScopedNoticeTemplates, snippet_views.EditView):
+    pass
+
+
+class NoticeTemplateDeleteView(ScopedNoticeTemplates, snippet_views.DeleteView):
+    pass
+
+
+class NoticeTemplateViewSet(SnippetViewSet):
+    """Each library's wording of the overdue, hold-available and card-approved notices, with a
+    live preview on sample data; without one, readers get the built-in text."""
+
+    model = NoticeTemplate
+    icon = "mail"
+    menu_label = gettext_lazy("Reader notices")
+    url_prefix = "circulation/notices"
+    add_to_admin_menu = True
+    menu_order = 920
+    index_view_class = NoticeTemplateIndexView
+    edit_view_class = NoticeTemplateEditView
+    delete_view_class = NoticeTemplateDeleteView
+    list_display = ["__str__", "subject"]
+    list_filter = ["kind", "language"]
+    copy_view_enabled = False
+    inspect_view_enabled = False
+    edit_handler = ObjectList(
+        [
+            FieldRowPanel([FieldPanel("library"), FieldPanel("kind"), FieldPanel("language")]),
+            FieldPanel("subject"),
+            FieldPanel("body"),
+        ],
+        base_form_class=NoticeTemplateForm,
+    )
+
+    def construct_view(self, view_class, **kwargs):
+        return forbid_instead_of_redirect(super().construct_view(view_class, **kwargs))
+
+
+register_snippet(NoticeTemplateViewSet)
 
 
 @hooks.register("register_admin_viewset")

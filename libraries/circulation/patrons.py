@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from libraries.access import reaches
+from libraries.circulation.notices import notify_card_approved
 from libraries.circulation.services import CirculationError
 from libraries.models import (
     Library,
@@ -186,19 +187,7 @@ def approve_registration(*, request_id: int, by) -> Patron:
         keep_loan_history=request.category != PatronCategory.CHILD,
     )
     request.record_decision(RegistrationRequest.Status.APPROVED, by=by, patron=patron)
-    _email(
-        request,
-        _("Your reader card is ready"),
-        _(
-            "Hello %(name)s,\n\nyour reader card %(card)s at %(library)s is ready. "
-            "Bring an identity document to collect it.\n"
-        )
-        % {
-            "name": patron.full_name,
-            "card": patron.card_number,
-            "library": request.home_library.name,
-        },
-    )
+    notify_card_approved(patron)
     return patron
 
 

@@ -9,7 +9,6 @@ A repeated scan is harmless: it returns the same state with a notice.
 import datetime
 from dataclasses import dataclass, field
 
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
@@ -21,6 +20,7 @@ from libraries.access import (
     reader_may_borrow_at,
     visitor_may_borrow,
 )
+from libraries.circulation.notices import notify_hold_available
 from libraries.models import (
     CirculationRule,
     Hold,
@@ -122,17 +122,6 @@ def rule_for(*, library: Library | None, category: str, item_type: str) -> Circu
 
 def _open_loan_count(patron: Patron) -> int:
     return Loan.objects.filter(patron=patron, returned_at__isnull=True).count()
-
-
-def _notify(subject: str, body: str, to: str) -> None:
-    if to:
-        transaction.on_commit(lambda: send_mail(subject, body, None, [to], fail_silently=True))
-
-
-def _patron_email(patron: Patron | None) -> str:
-    if patron is None:
-        return ""
-    return patron.email or (patron.user.email if patron.user_id else "")
 
 
 # --- check-out -----------------------------------------------------------------------------
@@ -241,16 +230,7 @@ def _capture_for_hold(item: Item, hold: Hold, at: Library, by, now) -> str:
     item.status = Item.Status.ON_HOLD_SHELF
     item.location = at
     item.save(update_fields=["status", "location", "updated_at"])
-    _notify(
-        _("Your book is ready"),
-        _("“%(title)s” is waiting for you at %(library)s until %(date)s.")
-        % {
-            "title": item.record.title,
-            "library": at.name,
-            "date": hold.expires_on.strftime("%d/%m/%Y"),
-        },
-        _patron_email(hold.patron),
-    )
+    notify_hold_available(hold, library=at)
     return _("Put on the hold shelf for %(reader)s.") % {"reader": _hold_shelf_reader(hold, at, by)}
 
 

@@ -3,6 +3,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.db import models
 from django.db.models import Q
@@ -140,6 +141,38 @@ SEARCH_FIELDS = (
 )
 
 
+class Shelf(models.Model):
+    """A shelf (or bay) of one library: where its items go back, printed on their labels and
+    counted on its own in a stocktake."""
+
+    library = models.ForeignKey(
+        Library, verbose_name=_("library"), on_delete=models.CASCADE, related_name="shelves"
+    )
+    code = models.CharField(
+        _("code"),
+        max_length=20,
+        help_text=_("Short, printed on spine labels, e.g. A1 or TN-2."),
+    )
+    name = models.CharField(
+        _("name"), max_length=100, blank=True, help_text=_("e.g. Children's stories")
+    )
+
+    class Meta:
+        verbose_name = _("shelf")
+        verbose_name_plural = _("shelves")
+        ordering = ["library__code", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["library", "code"], name="shelf_code_per_library"),
+            models.CheckConstraint(condition=~Q(code=""), name="shelf_code_not_empty"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} · {self.name}" if self.name else self.code
+
+    def clean(self):
+        self.code = " ".join((self.code or "").split()).upper()
+
+
 class ItemQuerySet(models.QuerySet):
     def available(self):
         return self.filter(status=Item.Status.AVAILABLE)
@@ -180,6 +213,15 @@ class Item(models.Model):
     )
     barcode = models.CharField(_("barcode"), max_length=32, unique=True)
     call_number = models.CharField(_("call number"), max_length=100, blank=True)
+    shelf = models.ForeignKey(
+        Shelf,
+        verbose_name=_("shelf"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="items",
+        help_text=_("A shelf of the owning library."),
+    )
     item_type = models.CharField(
         _("item type"), max_length=20, choices=Type.choices, default=Type.BOOK
     )
@@ -211,6 +253,13 @@ class Item(models.Model):
 
     def __str__(self):
         return f"{self.barcode} · {self.record}"
+
+    def clean(self):
+        super().clean()
+        if self.shelf_id and self.library_id and self.shelf.library_id != self.library_id:
+            raise ValidationError(
+                {"shelf": _("This shelf belongs to another library than the item.")}
+            )
 
     def save(self, *args, **kwargs):
         if self.location_id is None and self.library_id is not None:

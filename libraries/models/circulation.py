@@ -1,17 +1,23 @@
 """Circulation: rules, loans, holds, transfers between libraries and inter-library loans."""
 
 import datetime
+import string
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from wagtail.models import PreviewableMixin
 
 from .catalog import Item, Record
 from .network import Library
 from .patrons import Patron, PatronCategory
+
+# Rules set print item types and digital loans (libraries/models/digital.py, DIGITAL_ITEM_TYPE).
+RULE_ITEM_TYPES = [*Item.Type.choices, ("digital", _("Digital file (e-book loan)"))]
 
 
 class CirculationRuleQuerySet(models.QuerySet):
@@ -45,9 +51,7 @@ class CirculationRule(models.Model):
     patron_category = models.CharField(
         _("reader category"), max_length=10, choices=PatronCategory.choices, blank=True
     )
-    item_type = models.CharField(
-        _("item type"), max_length=20, choices=Item.Type.choices, blank=True
-    )
+    item_type = models.CharField(_("item type"), max_length=20, choices=RULE_ITEM_TYPES, blank=True)
     loan_days = models.PositiveSmallIntegerField(_("loan period (days)"), default=14)
     max_loans = models.PositiveSmallIntegerField(_("maximum loans"), default=5)
     renewals = models.PositiveSmallIntegerField(_("renewals allowed"), default=1)
@@ -182,8 +186,16 @@ class HoldQuerySet(models.QuerySet):
         )
 
     def queue(self):
-        """Waiting holds, oldest first: the order in which returned items are given out."""
-        return self.filter(status=Hold.Status.PENDING).order_by("created_at", "pk")
+        """Waiting holds for print copies, oldest first: the order returned items go out."""
+        return self.filter(status=Hold.Status.PENDING, digital_file__isnull=True).order_by(
+            "created_at", "pk"
+        )
+
+    def digital_queue(self, file):
+        """Readers waiting for a licence of a digital file, oldest first."""
+        return self.filter(status=Hold.Status.PENDING, digital_file=file).order_by(
+            "created_at", "pk"
+        )
 
 
 class Hold(models.Model):
@@ -217,6 +229,16 @@ class Hold(models.Model):
         on_delete=models.SET_NULL,
         related_name="holds",
     )
+    # A waiting list for a licence of a digital file (never an item): "ready" then means a
+    # licence is kept for the reader for DIGITAL_OFFER_HOURS from ready_at.
+    digital_file = models.ForeignKey(
+        "libraries.DigitalFile",
+        verbose_name=_("digital file"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="holds",
+    )
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.PENDING
     )
@@ -244,8 +266,13 @@ class Hold(models.Model):
             models.CheckConstraint(
                 condition=Q(status="pending")
                 | ~Q(status__in=["in_transit", "ready"])
-                | Q(item__isnull=False),
+                | Q(item__isnull=False)
+                | Q(digital_file__isnull=False, status="ready"),
                 name="hold_captured_has_item",
+            ),
+            models.CheckConstraint(
+                condition=Q(digital_file__isnull=True) | Q(item__isnull=True),
+                name="hold_digital_has_no_item",
             ),
         ]
         indexes = [models.Index(fields=["record", "status", "created_at"])]
@@ -385,3 +412,170 @@ class InterLibraryLoan(models.Model):
 
     def __str__(self):
         return f"{self.item.barcode}: {self.lending_library.code} → {self.requesting_library.code}"
+
+
+# --- Notices to readers ------------------------------------------------------------------------
+
+
+class NoticeKind(models.TextChoices):
+    OVERDUE = "overdue", _("Overdue items")
+    HOLD_AVAILABLE = "hold_available", _("Hold available")
+    CARD_APPROVED = "card_approved", _("Reader card approved")
+
+
+_COMMON_PLACEHOLDERS = {
+    "reader_name": _("the reader's full name"),
+    "card_number": _("the reader's card number"),
+    "library_name": _("the library's name"),
+}
+
+# The placeholders each notice may use, written {name} in its subject or body.
+NOTICE_PLACEHOLDERS: dict[str, dict[str, str]] = {
+    NoticeKind.OVERDUE: {
+        **_COMMON_PLACEHOLDERS,
+        "items": _("the overdue items, one per line (title, barcode, due date, library)"),
+        "item_count": _("how many items are overdue"),
+        "due_date": _("the earliest due date"),
+    },
+    NoticeKind.HOLD_AVAILABLE: {
+        **_COMMON_PLACEHOLDERS,
+        "title": _("the title waiting on the hold shelf"),
+        "pickup_until": _("the last day to collect it"),
+    },
+    NoticeKind.CARD_APPROVED: {
+        **_COMMON_PLACEHOLDERS,
+        "expires_on": _("the card's expiry date"),
+    },
+}
+
+# What the staff preview fills in (data, not interface text: kept as a reader would see it).
+NOTICE_SAMPLE_VALUES = {
+    "reader_name": "Nguyễn Thị Mai",
+    "card_number": "THCSA-000123",
+    "library_name": "Thư viện THCS An Bình",
+    "items": "- Dế Mèn phiêu lưu ký (THCSA0000042), 05/03/2026\n"
+    "- Tuổi thơ dữ dội (THCSA0000107), 07/03/2026",
+    "item_count": "2",
+    "due_date": "05/03/2026",
+    "title": "Dế Mèn phiêu lưu ký",
+    "pickup_until": "12/03/2026",
+    "expires_on": "31/05/2027",
+}
+
+
+class PlaceholderError(ValueError):
+    """A notice text that cannot be filled in; the message says what to write instead."""
+
+
+def notice_placeholders(text: str) -> list[str]:
+    """The placeholder names in `text`, in order. Only plain {name} is allowed: no attribute,
+    index, conversion or format (so a text can never reach into the values it is given)."""
+    try:
+        parts = list(string.Formatter().parse(text or ""))
+    except ValueError:
+        raise PlaceholderError(
+            _("Unbalanced braces: write {{ or }} for a brace that is not a placeholder.")
+        ) from None
+    names = []
+    for _literal, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if spec or conversion or not name.isidentifier():
+            written = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            raise PlaceholderError(
+                _("Write placeholders as a name in braces, e.g. {reader_name}: “{%(text)s}”.")
+                % {"text": written}
+            )
+        names.append(name)
+    return names
+
+
+def check_notice_text(text: str, kind: str) -> None:
+    """Raise PlaceholderError unless every placeholder of `text` is one the notice offers."""
+    allowed = NOTICE_PLACEHOLDERS[kind]
+    unknown = [name for name in notice_placeholders(text) if name not in allowed]
+    if unknown:
+        raise PlaceholderError(
+            _("Unknown placeholder %(unknown)s. This notice may use: %(allowed)s.")
+            % {
+                "unknown": ", ".join(f"{{{name}}}" for name in dict.fromkeys(unknown)),
+                "allowed": ", ".join(f"{{{name}}}" for name in allowed),
+            }
+        )
+
+
+def fill_notice_text(text: str, values: dict[str, str]) -> str:
+    """`text` with each {name} replaced by values[name]; a name without a value is refused."""
+    out = []
+    for literal, name, _spec, _conversion in string.Formatter().parse(text or ""):
+        out.append(literal)
+        if name is not None:
+            if name not in values:
+                raise PlaceholderError(name)
+            out.append(str(values[name]))
+    return "".join(out)
+
+
+class NoticeTemplate(PreviewableMixin, models.Model):
+    """A library's own wording of a notice to its readers, in one language. Without one, the
+    built-in text of libraries/circulation/notices.py is sent."""
+
+    library = models.ForeignKey(
+        Library,
+        verbose_name=_("library"),
+        on_delete=models.CASCADE,
+        related_name="notice_templates",
+    )
+    kind = models.CharField(_("notice"), max_length=20, choices=NoticeKind.choices)
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default="vi",
+        help_text=_("Readers who chose English on their account receive the English text."),
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("text"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("notice template")
+        verbose_name_plural = _("notice templates")
+        ordering = ["library__code", "kind", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["library", "kind", "language"],
+                name="notice_template_once",
+                violation_error_message=_("This library already has this notice in this language."),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.library.code} · {self.language}"
+
+    def clean(self):
+        super().clean()
+        if self.kind not in NOTICE_PLACEHOLDERS:
+            return
+        errors = {}
+        for field in ("subject", "body"):
+            try:
+                check_notice_text(getattr(self, field), self.kind)
+            except PlaceholderError as error:
+                errors[field] = str(error)
+        if errors:
+            raise ValidationError(errors)
+
+    def render(self, values: dict[str, str]) -> tuple[str, str]:
+        """(subject on one line, body) filled with `values`."""
+        subject = " ".join(fill_notice_text(self.subject, values).split())
+        return subject, fill_notice_text(self.body, values)
+
+    def get_preview_template(self, request, mode_name):
+        return "libraries/circulation/notice_preview.html"
+
+    def get_preview_context(self, request, mode_name):
+        context = super().get_preview_context(request, mode_name)
+        subject, body = self.render(NOTICE_SAMPLE_VALUES)
+        context.update(notice=self, subject=subject, body=body)
+        return context

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .catalog import Item
+from .catalog import Item, Shelf
 from .network import Library
 
 
@@ -23,6 +23,15 @@ class Stocktake(models.Model):
         max_length=100,
         blank=True,
         help_text=_("Leave blank to count the whole library."),
+    )
+    shelf = models.ForeignKey(
+        Shelf,
+        verbose_name=_("shelf"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="stocktakes",
+        help_text=_("Count one shelf: the items placed on it in the catalog."),
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default="open")
     started_at = models.DateTimeField(_("started at"), default=timezone.now)
@@ -42,20 +51,32 @@ class Stocktake(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["library", "call_number_prefix"],
-                condition=Q(status="open"),
-                name="stocktake_one_open_per_shelf",
-            )
+                condition=Q(status="open", shelf__isnull=True),
+                name="stocktake_one_open_per_prefix",
+            ),
+            models.UniqueConstraint(
+                fields=["shelf"],
+                condition=Q(status="open", shelf__isnull=False),
+                name="stocktake_one_open_by_shelf",
+            ),
+            models.CheckConstraint(
+                condition=Q(shelf__isnull=True) | Q(call_number_prefix=""),
+                name="stocktake_shelf_or_prefix",
+            ),
         ]
 
     def __str__(self):
-        return f"{self.library.code} {self.call_number_prefix} {self.started_at:%Y-%m-%d}"
+        scope = self.shelf.code if self.shelf_id else self.call_number_prefix
+        return f"{self.library.code} {scope} {self.started_at:%Y-%m-%d}"
 
     def expected_items(self):
         """Items that should be on these shelves: owned here and not withdrawn or lost."""
         items = Item.objects.filter(library=self.library).exclude(
             status__in=[Item.Status.WITHDRAWN, Item.Status.LOST]
         )
-        if self.call_number_prefix:
+        if self.shelf_id:
+            items = items.filter(shelf_id=self.shelf_id)
+        elif self.call_number_prefix:
             items = items.filter(call_number__startswith=self.call_number_prefix)
         return items
 

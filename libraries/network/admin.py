@@ -1,4 +1,5 @@
-"""Staff screens of the network in the Wagtail admin: libraries, memberships, join requests.
+"""Staff screens of the network in the Wagtail admin: libraries, memberships, invitations,
+join requests.
 
 Join requests use the decision screens shared with reader card applications (decisions.py).
 
@@ -7,23 +8,35 @@ reach is not found (404); what they can see but may not change is refused (403).
 """
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views import View
+from django.views.generic import TemplateView
 from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.history import HistoryView
 from wagtail.admin.views.generic.usage import UsageView
-from wagtail.admin.viewsets.base import ViewSetGroup
+from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.permission_policies.base import ModelPermissionPolicy
 
 from libraries import access
-from libraries.models import JoinRequest, Library, Membership, Role
+from libraries.models import Invitation, JoinRequest, Library, Membership, Role
+from libraries.network import invitations
 from libraries.network import services as network
 from libraries.network.decisions import DecisionViewSet, forbid_instead_of_redirect
 from libraries.network.forms import RejectJoinRequestForm
@@ -174,7 +187,9 @@ class MembershipForm(WagtailAdminModelForm):
     username = forms.CharField(
         label=_("Username or email"),
         max_length=254,
-        help_text=_("The person must already have an account."),
+        help_text=_(
+            "The person must already have an account; invite anyone else by email (Invitations)."
+        ),
     )
 
     def __init__(self, *args, **kwargs):
@@ -333,11 +348,214 @@ class JoinRequestViewSet(DecisionViewSet):
         }
 
 
+# --- Invitations ---------------------------------------------------------------------------
+
+
+class InvitationForm(forms.Form):
+    """Invite someone by email to a role at a library the user administers."""
+
+    email = forms.EmailField(
+        label=_("Email"),
+        help_text=_(
+            "The invitation is sent here. Students without email get their accounts from "
+            "their teacher (classes)."
+        ),
+    )
+    full_name = forms.CharField(label=_("Name"), max_length=150, required=False)
+    library = forms.ModelChoiceField(label=_("Library"), queryset=Library.objects.none())
+    role = forms.ChoiceField(label=_("Role"))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["library"].queryset = access.libraries_administered_by(user).filter(
+            is_active=True
+        )
+        grantable = set(_grantable_anywhere(user))
+        self.fields["role"].choices = [("", "---------")] + [
+            (value, label) for value, label in Role.choices if value in grantable
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        library, role = cleaned.get("library"), cleaned.get("role")
+        if library and role and role not in access.roles_user_may_grant(self.user, library):
+            self.add_error("role", _("You cannot give this role at this library."))
+        return cleaned
+
+
+def scope_invitations(user, queryset):
+    """Invitations to libraries the user administers."""
+    return queryset.filter(access.library_filter(user, "library", access.ADMIN_ROLES))
+
+
+class InvitationScreen(WagtailAdminTemplateMixin, TemplateView):
+    """Opens to users who may invite (admins); the viewset gives the rest."""
+
+    viewset = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if not self.viewset.may_invite(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_header_icon(self):
+        return self.viewset.icon
+
+    def get_breadcrumbs_items(self):
+        index = {"url": reverse(self.viewset.get_url_name("index")), "label": _("Invitations")}
+        return [*self.breadcrumbs_items, index, {"url": "", "label": self.get_page_title()}]
+
+
+class InvitationIndexView(InvitationScreen):
+    template_name = "libraries/admin/invitations/index.html"
+    page_title = _("Invitations")
+
+    def get_breadcrumbs_items(self):
+        return [*self.breadcrumbs_items, {"url": "", "label": self.get_page_title()}]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        queryset = self.viewset.get_queryset(self.request.user)
+        status = self.request.GET.get("status", "")
+        if status in Invitation.Status.values:
+            queryset = queryset.filter(status=status)
+        page = Paginator(queryset, 50).get_page(self.request.GET.get("p"))
+        now = timezone.now()
+        for invitation in page:
+            invitation.expired = invitation.is_expired(now)
+        context.update(
+            invitations=list(page),
+            page_obj=page,
+            status=status if status in Invitation.Status.values else "",
+            statuses=Invitation.Status.choices,
+            add_url=reverse(self.viewset.get_url_name("add")),
+            resend_url_name=self.viewset.get_url_name("resend"),
+            revoke_url_name=self.viewset.get_url_name("revoke"),
+        )
+        return context
+
+
+class InvitationCreateView(InvitationScreen):
+    template_name = "libraries/admin/invitations/add.html"
+    page_title = _("Invite a member")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("form", InvitationForm(user=self.request.user))
+        context["valid_days"] = invitations.valid_days()
+        return context
+
+    def post(self, request, *args, **kwargs):
+        form = InvitationForm(request.POST, user=request.user)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                invitation = invitations.invite_member(
+                    email=data["email"],
+                    full_name=data["full_name"],
+                    library=data["library"],
+                    role=data["role"],
+                    by=request.user,
+                )
+            except invitations.InvitationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(
+                    request,
+                    gettext("%(email)s is invited to %(library)s as %(role)s.")
+                    % {
+                        "email": invitation.email,
+                        "library": invitation.library.name,
+                        "role": invitation.get_role_display(),
+                    },
+                )
+                return redirect(self.viewset.get_url_name("index"))
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+class InvitationActionView(View):
+    """POST only: resend or withdraw one invitation within reach (404 outside it)."""
+
+    viewset = None
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        if not self.viewset.may_invite(request.user):
+            raise PermissionDenied
+        invitation = get_object_or_404(self.viewset.get_queryset(request.user), pk=pk)
+        try:
+            done = self.act(invitation)
+        except invitations.InvitationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, done)
+        return redirect(self.viewset.get_url_name("index"))
+
+    def act(self, invitation) -> str:
+        raise NotImplementedError
+
+
+class ResendInvitationView(InvitationActionView):
+    def act(self, invitation) -> str:
+        invitations.resend_invitation(invitation=invitation, by=self.request.user)
+        return gettext("A new link was sent to %(email)s; the previous one no longer works.") % {
+            "email": invitation.email
+        }
+
+
+class RevokeInvitationView(InvitationActionView):
+    def act(self, invitation) -> str:
+        invitations.revoke_invitation(invitation=invitation, by=self.request.user)
+        return gettext("The invitation to %(email)s was withdrawn.") % {"email": invitation.email}
+
+
+class InvitationViewSet(ViewSet):
+    """Invite members by email, send an invitation again, withdraw it."""
+
+    model = Invitation
+    name = "network_invitations"
+    url_prefix = "network/invitations"
+    icon = "mail"
+    menu_label = _("Invitations")
+
+    @cached_property
+    def permission_policy(self):
+        return ModelPermissionPolicy(Invitation)
+
+    def may_invite(self, user) -> bool:
+        return self.permission_policy.user_has_permission(user, "add")
+
+    def get_queryset(self, user):
+        queryset = Invitation.objects.select_related("library", "invited_by", "accepted_by")
+        return scope_invitations(user, queryset)
+
+    @cached_property
+    def menu_item_class(self):
+        viewset = self
+
+        def is_shown(_item, request):
+            return viewset.may_invite(request.user)
+
+        return type("InvitationMenuItem", (MenuItem,), {"is_shown": is_shown})
+
+    def get_urlpatterns(self):
+        def view(view_class):
+            return forbid_instead_of_redirect(self.construct_view(view_class, viewset=self))
+
+        return [
+            path("", view(InvitationIndexView), name="index"),
+            path("add/", view(InvitationCreateView), name="add"),
+            path("<int:pk>/resend/", view(ResendInvitationView), name="resend"),
+            path("<int:pk>/revoke/", view(RevokeInvitationView), name="revoke"),
+        ]
+
+
 class NetworkViewSetGroup(ViewSetGroup):
     menu_label = _("Library network")
     menu_icon = "site"
     menu_order = 200
-    items = (LibraryViewSet, MembershipViewSet, JoinRequestViewSet)
+    items = (LibraryViewSet, MembershipViewSet, InvitationViewSet, JoinRequestViewSet)
 
 
 @hooks.register("register_admin_viewset")

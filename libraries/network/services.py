@@ -156,7 +156,7 @@ def ensure_can_decide(user, join_request: JoinRequest) -> None:
         raise PermissionDenied(_("Only administrators of the parent library can decide."))
 
 
-def _unique_username(email: str) -> str:
+def unique_username(email: str) -> str:
     User = get_user_model()
     base = re.sub(r"[^A-Za-z0-9_.+-]", "", email.split("@")[0].lower())[:140] or "thuvien"
     candidate, number = base, 1
@@ -175,7 +175,7 @@ def _invite_contact(join_request: JoinRequest):
     created = user is None
     if created:
         user = User(
-            username=_unique_username(email),
+            username=unique_username(email),
             email=email,
             display_name=join_request.contact_name,
         )
@@ -251,7 +251,7 @@ def set_password_url(user) -> str:
     )
 
 
-def _send(template: str, context: dict, to: list[str]) -> None:
+def send_email(template: str, context: dict, to: list[str]) -> None:
     with translation.override(settings.LANGUAGE_CODE):
         subject = render_to_string(f"libraries/email/{template}_subject.txt", context)
         body = render_to_string(f"libraries/email/{template}_message.txt", context)
@@ -274,12 +274,12 @@ def _send_invitation(join_request_id: int, user_id: int) -> None:
         "set_password_url": None if user.has_usable_password() else set_password_url(user),
         "admin_url": site_url("/admin/"),
     }
-    _send("invitation", context, [join_request.contact_email])
+    send_email("invitation", context, [join_request.contact_email])
 
 
 def _send_rejection(join_request_id: int) -> None:
     join_request = JoinRequest.objects.select_related("parent").get(pk=join_request_id)
-    _send("rejection", {"join_request": join_request}, [join_request.contact_email])
+    send_email("rejection", {"join_request": join_request}, [join_request.contact_email])
 
 
 def admins_of(library: Library):
@@ -307,4 +307,4 @@ def _notify_parent_admins(join_request_id: int) -> None:
                 reverse("libraries_join_requests:review", args=[join_request.pk])
             ),
         }
-        _send("new_request", context, recipients)
+        send_email("new_request", context, recipients)

@@ -3,18 +3,36 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from libraries.models import Stocktake
+from libraries.models import Shelf, Stocktake
 
 
 class StocktakeForm(forms.ModelForm):
+    """Count the whole library, the call numbers starting with a prefix, or one shelf."""
+
     class Meta:
         model = Stocktake
-        fields = ["library", "call_number_prefix"]
+        fields = ["library", "shelf", "call_number_prefix"]
 
     def __init__(self, *args, libraries, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["library"].queryset = libraries
         self.fields["library"].empty_label = None
+        shelves = Shelf.objects.filter(library__in=libraries).select_related("library")
+        self.fields["shelf"].queryset = shelves
+        self.fields["shelf"].label_from_instance = lambda shelf: f"{shelf} ({shelf.library.code})"
+        self.fields["shelf"].empty_label = _("All shelves")
+
+    def clean(self):
+        cleaned = super().clean()
+        library, shelf = cleaned.get("library"), cleaned.get("shelf")
+        if shelf is not None and library is not None and shelf.library_id != library.pk:
+            self.add_error("shelf", _("This shelf belongs to another library."))
+        if shelf is not None and (cleaned.get("call_number_prefix") or "").strip():
+            self.add_error(
+                "call_number_prefix",
+                _("Count either one shelf or a call-number prefix, not both."),
+            )
+        return cleaned
 
 
 class BarcodeFileForm(forms.Form):

@@ -36,7 +36,7 @@ def stocktake_report_pdf(report: StocktakeReport, header: list[str]) -> bytes:
     data = [[Paragraph(escape(h), cell) for h in header]] + [
         [Paragraph(escape(str(v)), cell) for v in row] for row in report.rows()
     ]
-    table = Table(data, repeatRows=1, colWidths=[80, 90, 280, 90, 60, 100])
+    table = Table(data, repeatRows=1, colWidths=[70, 85, 245, 85, 55, 70, 90])
     table.setStyle(
         TableStyle(
             [

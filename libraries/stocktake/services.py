@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from libraries.access import reaches
 from libraries.circulation.services import CirculationError, normalise_code
-from libraries.models import Item, Library, Stocktake, StocktakeScan
+from libraries.models import Item, Library, Shelf, Stocktake, StocktakeScan
 
 # Statuses that mean the item should not be on a shelf.
 ABSENT_STATUSES = {
@@ -35,17 +35,30 @@ def _ensure_staff(by, library: Library) -> None:
 
 
 @transaction.atomic
-def start_stocktake(*, library: Library, by, call_number_prefix: str = "") -> Stocktake:
+def start_stocktake(
+    *, library: Library, by, call_number_prefix: str = "", shelf: Shelf | None = None
+) -> Stocktake:
+    """Open a stocktake of the whole library, of the call numbers starting with a prefix, or
+    of one of the library's shelves (not both a prefix and a shelf)."""
     _ensure_staff(by, library)
     prefix = call_number_prefix.strip()
-    if Stocktake.objects.filter(
-        library=library, call_number_prefix=prefix, status=Stocktake.Status.OPEN
-    ).exists():
+    if shelf is not None and shelf.library_id != library.pk:
+        raise StocktakeError(_("This shelf belongs to another library."), "shelf")
+    if shelf is not None and prefix:
+        raise StocktakeError(
+            _("Count either one shelf or a call-number prefix, not both."), "shelf"
+        )
+    open_ones = Stocktake.objects.filter(library=library, status=Stocktake.Status.OPEN)
+    if shelf is not None:
+        clash = open_ones.filter(shelf=shelf)
+    else:
+        clash = open_ones.filter(shelf__isnull=True, call_number_prefix=prefix)
+    if clash.exists():
         raise StocktakeError(_("A stocktake of these shelves is already in progress."), "open")
     try:
         with transaction.atomic():
             return Stocktake.objects.create(
-                library=library, call_number_prefix=prefix, started_by=by
+                library=library, call_number_prefix=prefix, shelf=shelf, started_by=by
             )
     except IntegrityError:
         raise StocktakeError(_("A stocktake of these shelves is already in progress."), "open")
@@ -54,8 +67,13 @@ def start_stocktake(*, library: Library, by, call_number_prefix: str = "") -> St
 def classify(stocktake: Stocktake, item: Item | None) -> str:
     if item is None:
         return StocktakeScan.Result.UNKNOWN
-    if item.library_id != stocktake.library_id or (
-        stocktake.call_number_prefix
+    if item.library_id != stocktake.library_id:
+        return StocktakeScan.Result.MISPLACED
+    if stocktake.shelf_id and item.shelf_id != stocktake.shelf_id:
+        return StocktakeScan.Result.MISPLACED
+    if (
+        not stocktake.shelf_id
+        and stocktake.call_number_prefix
         and not item.call_number.startswith(stocktake.call_number_prefix)
     ):
         return StocktakeScan.Result.MISPLACED
@@ -78,7 +96,10 @@ def record_scans(*, stocktake_id: int, barcodes: list[str], by) -> list[Stocktak
         )
     )
     new_codes = [c for c in codes if c not in existing]
-    items = {i.barcode: i for i in Item.objects.filter(barcode__in=new_codes)}
+    items = {
+        i.barcode: i
+        for i in Item.objects.filter(barcode__in=new_codes).select_related("library", "shelf")
+    }
     now = timezone.now()
     scans = [
         StocktakeScan(
@@ -117,7 +138,8 @@ class StocktakeReport:
         }
 
     def rows(self):
-        """(section, barcode, title, call number, owner, status) for the exports."""
+        """(section, barcode, title, call number, owner, shelf, status) for the exports; the
+        shelf is the item's home shelf in the catalog (where a misplaced item belongs)."""
         sections = [
             (_("Found"), self.found),
             (_("Missing"), self.missing),
@@ -132,10 +154,25 @@ class StocktakeReport:
                     item.record.title,
                     item.call_number,
                     item.library.code,
+                    item.shelf.code if item.shelf_id else "",
                     item.get_status_display(),
                 )
         for barcode in self.unknown:
-            yield (_("Unknown barcode"), barcode, "", "", "", "")
+            yield (_("Unknown barcode"), barcode, "", "", "", "", "")
+
+
+def home_of(item: Item) -> str:
+    """Where a misplaced item belongs: its library's code and its shelf, e.g. "THCSA · A2"."""
+    return f"{item.library.code} · {item.shelf.code}" if item.shelf_id else item.library.code
+
+
+def scan_label(scan: StocktakeScan) -> str:
+    """What the scanning page shows for a scan: the result, and for a misplaced item where
+    it belongs."""
+    label = str(scan.get_result_display())
+    if scan.result == StocktakeScan.Result.MISPLACED and scan.item is not None:
+        label += " · " + _("belongs on %(home)s") % {"home": home_of(scan.item)}
+    return label
 
 
 def counts(stocktake: Stocktake) -> dict[str, int]:
@@ -161,12 +198,14 @@ def counts(stocktake: Stocktake) -> dict[str, int]:
 def report(stocktake: Stocktake) -> StocktakeReport:
     result = StocktakeReport(stocktake=stocktake)
     scans = list(
-        stocktake.scans.select_related("item__record", "item__library").order_by("scanned_at", "pk")
+        stocktake.scans.select_related("item__record", "item__library", "item__shelf").order_by(
+            "scanned_at", "pk"
+        )
     )
     seen_items = {s.item_id for s in scans if s.item_id}
     expected = list(
         stocktake.expected_items()
-        .select_related("record", "library")
+        .select_related("record", "library", "shelf")
         .order_by("call_number", "barcode")
     )
     result.expected = len(expected)

@@ -26,7 +26,7 @@ def _stocktakes(request):
     if not libraries_visible_to(request.user).exists():
         raise PermissionDenied
     return Stocktake.objects.filter(library_filter(request.user, "library")).select_related(
-        "library"
+        "library", "shelf"
     )
 
 
@@ -40,6 +40,7 @@ def stocktake_list(request):
             stocktake = inventory.start_stocktake(
                 library=form.cleaned_data["library"],
                 call_number_prefix=form.cleaned_data["call_number_prefix"],
+                shelf=form.cleaned_data["shelf"],
                 by=request.user,
             )
         except StocktakeError as error:
@@ -63,7 +64,9 @@ def stocktake_detail(request, pk):
             "stocktake": stocktake,
             "counts": inventory.counts(stocktake),
             "upload_form": BarcodeFileForm(),
-            "recent": stocktake.scans.select_related("item__record").order_by("-pk")[:20],
+            "recent": stocktake.scans.select_related(
+                "item__record", "item__library", "item__shelf"
+            ).order_by("-pk")[:20],
         },
     )
 
@@ -93,7 +96,13 @@ def stocktake_scan(request, pk):
         messages.error(request, error.message)
         return HttpResponseRedirect(reverse("libraries:stocktake_detail", args=[pk]))
     results = [
-        {"barcode": s.barcode, "result": s.result, "label": s.get_result_display()} for s in scans
+        {
+            "barcode": s.barcode,
+            "result": s.result,
+            "label": inventory.scan_label(s),
+            "home": inventory.home_of(s.item) if s.result == "misplaced" and s.item else "",
+        }
+        for s in scans
     ]
     if request.content_type == "application/json":
         return JsonResponse(
@@ -142,7 +151,15 @@ def stocktake_export(request, pk, fmt):
     stocktake = get_object_or_404(_stocktakes(request), pk=pk)
     report = inventory.report(stocktake)
     name = f"stocktake-{stocktake.library.code}-{stocktake.pk}"
-    header = [_("Section"), _("Barcode"), _("Title"), _("Call number"), _("Owner"), _("Status")]
+    header = [
+        _("Section"),
+        _("Barcode"),
+        _("Title"),
+        _("Call number"),
+        _("Owner"),
+        _("Shelf"),
+        _("Status"),
+    ]
     if fmt == "pdf":
         return attachment(
             stocktake_report_pdf(report, header),

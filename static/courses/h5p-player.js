@@ -3,7 +3,8 @@
  * posts each xAPI statement the content emits to our endpoint (data-xapi-endpoint, default
  * /api/xapi/statements) with the CSRF token, a short burst at a time as one list. Statements
  * wait in a queue and are retried with a growing delay while the network is down (slow school
- * links), in order.
+ * links), in order. Under the service worker (static/pwa/sw.js) a list posted offline is
+ * queued by the worker (answer 202) and sent by it when the connection returns.
  */
 (function () {
   "use strict";
@@ -85,6 +86,20 @@
     });
   }
 
+  function uuid() {
+    if (window.crypto && window.crypto.randomUUID) {
+      return window.crypto.randomUUID();
+    }
+    var bytes = window.crypto.getRandomValues(new Uint8Array(16));
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    var hex = Array.prototype.map.call(bytes, function (byte) {
+      return (byte + 0x100).toString(16).slice(1);
+    }).join("");
+    return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20),
+      hex.slice(20)].join("-");
+  }
+
   // Each player may bring its own H5P global and event dispatcher: listen to every one
   // of them, once.
   var dispatchers = [];
@@ -98,18 +113,53 @@
     }
     dispatchers.push(dispatcher);
     dispatcher.on("xAPI", function (event) {
+      var statement = event.data.statement;
+      // An id of its own: a statement sent twice (queued offline by the service worker,
+      // retried here) is stored once.
+      statement.id = statement.id || uuid();
       queue.push({
         endpoint: element.dataset.xapiEndpoint,
         csrf: element.dataset.csrfToken || "",
-        statement: event.data.statement
+        statement: statement
       });
       schedule(BATCH_DELAY);
     });
   }
 
+  // H5P writes the content's document into an about:blank frame (document.open/write). Chromium
+  // sends the requests of such a frame to the network, never through the service worker
+  // (crbug.com/880768), so a lesson saved for offline use could not play there: the frame gets
+  // the same document as srcdoc instead, a client of the page's service worker. The page's
+  // Content-Security-Policy applies to it as before (the hash of its one inline script).
+  function writeAsSrcdoc(frame) {
+    var doc = frame.contentDocument;
+    if (!doc || frame.hasAttribute("data-srcdoc")) {
+      return;
+    }
+    frame.setAttribute("data-srcdoc", "");
+    var html = "";
+    doc.open = function () {
+      html = "";
+      return doc;
+    };
+    doc.write = function (text) {
+      html += text;
+    };
+    doc.close = function () {
+      frame.srcdoc = html;
+    };
+  }
+
+  function framesAsSrcdoc(element) {
+    new MutationObserver(function () {
+      element.querySelectorAll("iframe.h5p-iframe").forEach(writeAsSrcdoc);
+    }).observe(element, { childList: true, subtree: true });
+  }
+
   function play(element) {
     var data = element.dataset;
     var status = element.querySelector(".h5p-player-status");
+    framesAsSrcdoc(element);
     return new Player(element, {
       id: element.id,
       h5pJsonPath: data.h5pJsonPath,

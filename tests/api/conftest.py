@@ -1,12 +1,33 @@
+import io
+import uuid
+import zipfile
+
 import pytest
 from allauth.account.models import EmailAddress
+from django.core.files import File
+from django.core.files.images import ImageFile
+from wagtail.documents.models import Document
+from wagtail.images.models import Image
 
+from courses.training.progress import enrol
 from libraries.models import Role
+from tests.courses.training.factories import (
+    h5p_block,
+    h5p_package,
+    make_course,
+    make_lesson,
+    quiz_block,
+    text_block,
+)
 from tests.factories import PASSWORD, LibraryFactory, MembershipFactory, UserFactory
+from tests.fixture_files import FIXTURES
 from tests.libraries.catalog.factories import ItemFactory, RecordFactory
 from tests.libraries.circulation.factories import PatronFactory, lend
 
 LOGIN_URL = "/_allauth/app/v1/auth/login"
+# Real files: the photo inside an H5P greeting card, a MARCXML file (tests/fixtures/).
+EARTH = (FIXTURES / "h5p" / "greetingcard-minimal__lumi_greetingcard1.h5p", "content/earth.jpg")
+MARC_XML = FIXTURES / "marc" / "traject_test_data.utf8.marc.xml"
 
 
 def verified(user):
@@ -70,3 +91,59 @@ def token_client(client):
         return {"HTTP_X_SESSION_TOKEN": token}
 
     return make
+
+
+class Lessons:
+    """A students' course of three lessons, the reader enrolled; the second lesson holds one
+    block of each kind: text with links, an image, a video, a document, an H5P activity and a
+    native quiz. A second course's lesson, to ask for under the wrong course."""
+
+    def __init__(self, world):
+        self.image = Image.objects.create(
+            title="Trái Đất", file=ImageFile(io.BytesIO(_zip_entry(EARTH)), name="earth.jpg")
+        )
+        self.document = Document.objects.create(
+            title="Hồ sơ MARC mẫu", file=File(MARC_XML.open("rb"), name="mau.marc.xml")
+        )
+        self.course = make_course(title="Em học thư viện số", audience="students")
+        self.text = text_block(
+            f'<p>Xem <a linktype="page" id="{self.course.pk}">khoá học</a>, '
+            f'<a linktype="document" id="{self.document.pk}">tài liệu</a>, '
+            '<a href="/catalog/?q=truyen&amp;available=on">mục lục</a> và '
+            '<a href="https://vi.wikipedia.org/wiki/Th%C6%B0_vi%E1%BB%87n" title="a &quot;b&gt;">'
+            'Wikipedia</a>.</p><hr/><script>alert(1)</script><p onclick="x()">Hết.</p>'
+        )
+        self.h5p = h5p_block(package=h5p_package("Đúng hay sai"), pass_mark=50)
+        self.quiz = quiz_block(required=False)
+        blocks = [
+            self.text,
+            {"type": "image", "id": str(uuid.uuid4()),
+             "value": {"image": self.image.pk, "alt_text": "Quả địa cầu", "decorative": False}},
+            {"type": "video", "id": str(uuid.uuid4()),
+             "value": "https://www.youtube.com/watch?v=dQw4w9WgXcQ"},
+            {"type": "document", "id": str(uuid.uuid4()),
+             "value": {"document": self.document.pk, "title": "Tải hồ sơ mẫu"}},
+            self.h5p,
+            self.quiz,
+        ]  # fmt: skip
+        self.first = make_lesson(self.course, title="Bài 1")
+        self.lesson = make_lesson(self.course, title="Bài 2", intro="Mọi loại khối", blocks=blocks)
+        self.last = make_lesson(self.course, title="Bài 3")
+        enrol(user=world.reader, course=self.course)
+        self.other_course = make_course(title="Khoá khác")
+        self.other_lesson = make_lesson(self.other_course, title="Bài khác")
+
+    def url(self, lesson=None, course=None):
+        lesson, course = lesson or self.lesson, course or self.course
+        return f"/api/v1/courses/{course.pk}/lessons/{lesson.pk}"
+
+
+def _zip_entry(source) -> bytes:
+    archive, name = source
+    with zipfile.ZipFile(archive) as package:
+        return package.read(name)
+
+
+@pytest.fixture
+def lessons(world):
+    return Lessons(world)

@@ -1,9 +1,15 @@
 """The API's permission matrix, like the pages': every endpoint, every kind of caller (by the
 session token the mobile app sends), the exact status and the shape of the body."""
 
-import pytest
+import json
+import uuid
 
+import pytest
+from wagtail.models import PageViewRestriction
+
+from courses.models import ActivityProgress, LessonProgress, XAPIStatement
 from libraries.models import Hold, Loan
+from tests.courses.training.factories import activity_iri
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -169,3 +175,70 @@ def test_a_refused_renewal_says_why_and_changes_nothing(client, world, token_cli
     assert response.json()["error"]["message"] == "No renewals left (1 allowed)."
     after = Loan.objects.get(pk=world.loan.pk)
     assert (after.due_at, after.renewals_count) == (before.due_at, before.renewals_count)
+
+
+@pytest.mark.parametrize("who", CALLERS)
+def test_a_public_lesson(client, world, lessons, token_client, who):
+    """Everyone reads it (as on its page); only the enrolled reader's visit is saved."""
+    response = client.get(lessons.url(), **token_client(caller(world, who)))
+    assert response.status_code == 200
+    data = response.json()
+    assert (data["id"], data["course"]["id"]) == (lessons.lesson.pk, lessons.course.pk)
+    assert [b["type"] for b in data["blocks"]] == [
+        "text", "image", "video", "document", "h5p", "quiz"
+    ]  # fmt: skip
+    assert data["enrolled"] is (who == "reader")
+    assert (data["progress"] is not None) is (who == "reader")
+    assert sorted(LessonProgress.objects.values_list("user__username", "lesson_id")) == (
+        [("bandoc", lessons.lesson.pk)] if who == "reader" else []
+    )
+
+
+@pytest.mark.parametrize("who", CALLERS)
+def test_a_lesson_for_logged_in_users(client, world, lessons, token_client, who):
+    PageViewRestriction.objects.create(page=lessons.course, restriction_type="login")
+    response = client.get(lessons.url(), **token_client(caller(world, who)))
+    if who == "anonymous":
+        assert_error(response, 401, "not_authenticated")
+        return
+    assert response.status_code == 200
+    assert response.json()["id"] == lessons.lesson.pk
+
+
+@pytest.mark.parametrize("who", CALLERS)
+def test_a_lesson_asked_under_another_course(client, world, lessons, token_client, who):
+    response = client.get(lessons.url(lessons.other_lesson), **token_client(caller(world, who)))
+    assert_error(response, 404, "not_found")
+    assert not LessonProgress.objects.exists()
+
+
+@pytest.mark.parametrize("who", CALLERS)
+def test_xapi_statements_with_a_session_token(client, world, lessons, token_client, who):
+    """The xAPI endpoint takes the API's token: stored for the enrolled reader, refused for
+    the others (not enrolled; no login at all), with nothing stored. Its answers are an LRS's:
+    {"error": reason}."""
+    sent = {
+        "id": str(uuid.uuid4()),
+        "actor": {"objectType": "Agent", "mbox": "mailto:app@example.org"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/answered"},
+        "object": {"id": activity_iri(lessons.lesson, lessons.h5p["id"])},
+        "result": {"score": {"scaled": 0.5}, "completion": True},
+    }
+    response = client.post(
+        "/api/xapi/statements",
+        json.dumps(sent),
+        content_type="application/json",
+        **token_client(caller(world, who)),
+    )
+    if who == "reader":
+        assert response.status_code == 200
+        assert response.json() == [sent["id"]]
+        assert XAPIStatement.objects.get().user == world.reader
+        return
+    if who == "anonymous":
+        assert (response.status_code, response.json()) == (403, {"error": "log in first"})
+    else:
+        assert response.status_code == 400
+        assert response.json() == {"error": "you are not enrolled in the course of this lesson"}
+    assert not XAPIStatement.objects.exists()
+    assert not ActivityProgress.objects.exists()

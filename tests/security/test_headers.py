@@ -243,6 +243,7 @@ def deploy_check(**environ) -> subprocess.CompletedProcess:
         "ALLOWED_HOSTS": "thuvien.example.vn",
         "CSRF_TRUSTED_ORIGINS": "https://thuvien.example.vn",
         "DATABASE_URL": "postgres://kb:secret@127.0.0.1:5432/kb",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
         **environ,
     }
     return subprocess.run(

@@ -59,6 +59,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a request id and one log line for every response, redirects included.
+    "training_site.observability.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before XFrameOptionsMiddleware: it reads the X-Frame-Options that one sets.
@@ -179,6 +181,26 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 H5P_PLAYER_DIST = BASE_DIR / "node_modules" / "h5p-standalone" / "dist"
 if H5P_PLAYER_DIST.is_dir():
     STATICFILES_DIRS.append(("h5p-player", H5P_PLAYER_DIST))
+# The service worker (static/pwa/sw.js) loads Workbox's modules, pinned in package.json, from
+# one static folder: each package's build folder is served under it.
+WORKBOX_MODULES = sorted((BASE_DIR / "node_modules").glob("workbox-*/build"))
+STATICFILES_DIRS.extend(("pwa/workbox", folder) for folder in WORKBOX_MODULES)
+# The e-book reader (docs/DIGITAL.md, "Reading in the browser"): pdf.js's build for older phone
+# browsers too, its fonts, character maps and image decoders (npm pdfjs-dist), and the one
+# polyfill foliate-js imports. foliate-js's own modules are linked one by one under
+# static/reader/foliate/: its package also holds a demo page that opens any address.
+READER_PACKAGES = BASE_DIR / "node_modules"
+STATICFILES_DIRS.extend(
+    (prefix, READER_PACKAGES / folder)
+    for prefix, folder in [
+        ("reader/pdfjs", "pdfjs-dist/legacy/build"),
+        ("reader/pdfjs/standard_fonts", "pdfjs-dist/standard_fonts"),
+        ("reader/pdfjs/cmaps", "pdfjs-dist/cmaps"),
+        ("reader/pdfjs/wasm", "pdfjs-dist/wasm"),
+        ("reader/polyfill", "construct-style-sheets-polyfill/dist"),
+    ]
+    if (READER_PACKAGES / folder).is_dir()
+)
 
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 MEDIA_URL = "/media/"
@@ -202,6 +224,11 @@ H5P_MAX_UPLOAD_BYTES = int(os.environ.get("H5P_MAX_UPLOAD_BYTES", 100 * 1024 * 1
 H5P_MAX_ENTRIES = int(os.environ.get("H5P_MAX_ENTRIES", 5000))
 H5P_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("H5P_MAX_UNCOMPRESSED_BYTES", 300 * 1024 * 1024))
 H5P_MAX_RATIO = int(os.environ.get("H5P_MAX_RATIO", 100))
+# E-books and documents (libraries/digital, docs/DIGITAL.md): the upload cap, how long a signed
+# file address lives, and, behind nginx, the internal location that sends the bytes.
+DIGITAL_MAX_UPLOAD_BYTES = int(os.environ.get("DIGITAL_MAX_UPLOAD_BYTES", 200 * 1024 * 1024))
+DIGITAL_SIGNED_URL_SECONDS = int(os.environ.get("DIGITAL_SIGNED_URL_SECONDS", 300))
+DIGITAL_X_ACCEL_PREFIX = os.environ.get("DIGITAL_X_ACCEL_PREFIX", "")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
@@ -284,6 +311,9 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": ["'self'"],
         "frame-src": ["'self'", *CSP_VIDEO_FRAME_SOURCES],
         "object-src": ["'none'"],
+        # The installable app: its service worker (/sw.js) and manifest come from this site.
+        "worker-src": ["'self'"],
+        "manifest-src": ["'self'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],
     }
@@ -291,9 +321,27 @@ CONTENT_SECURITY_POLICY = {
 # Wagtail's admin shows no Gravatar: staff e-mail hashes stay here, the policy stays 'self'.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 
+# Operators' logs (training_site/observability.py, docs/OPERATIONS.md): `kb.request` has one
+# JSON line per request (quiet unless REQUEST_LOG=1; production turns it on), `kb.sql` the
+# queries slower than SLOW_QUERY_MS (0: none). REQUEST_ID_HEADER: the request id our own
+# proxy sends, trusted only behind it (production.py).
+SLOW_QUERY_MS = int(os.environ.get("SLOW_QUERY_MS", "").strip() or "500")
+REQUEST_ID_HEADER = None
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "training_site.observability.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "json": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "loggers": {
+        "kb.request": {
+            "handlers": ["json"],
+            "level": "INFO" if env_bool("REQUEST_LOG", False) else "WARNING",
+            "propagate": False,
+        },
+        "kb.sql": {"handlers": ["json"], "level": "WARNING", "propagate": False},
+    },
 }

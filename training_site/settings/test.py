@@ -1,5 +1,6 @@
 """Test settings: fast hashing, in-memory email, tasks run immediately, media in a temp folder."""
 
+import copy
 import tempfile
 from pathlib import Path
 
@@ -22,3 +23,6 @@ STORAGES = {
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 ALLOWED_HOSTS = ["*"]
 SERVE_MEDIA = True  # the live server of browser tests must reach H5P content
+# A read replica's alias on the test database itself (training_site/db_router.py): the router
+# is switched on by the tests that route to it (tests/training_site/test_db_router.py).
+DATABASES["replica"] = {**copy.deepcopy(DATABASES["default"]), "TEST": {"MIRROR": "default"}}  # noqa: F405

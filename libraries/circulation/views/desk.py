@@ -192,12 +192,23 @@ def _handle_scan(request, library: Library, code: str, mode: str) -> tuple[str, 
                 _remember(request, SESSION_CARD, result.patron.card_number)
     except CirculationError as error:
         return "error", error.message
-    message = " ".join([result.message, *result.notices])
+    message = " ".join([result.message, *result.notices, *_shelf_note(result, mode)])
     if result.repeated:
         return "warning", message
     if result.notices or result.transfer or result.hold:
         return "warning", message
     return "success", message
+
+
+def _shelf_note(result, mode: str) -> list[str]:
+    """Where the copy lives, when it has a shelf: shown on check-out and on a check-in that
+    puts it back here (not when it goes to the hold shelf or in transit)."""
+    item = result.item
+    if mode == "renew" or item is None or not item.shelf_id:
+        return []
+    if mode == "checkin" and (result.transfer or result.hold):
+        return []
+    return [_("Shelf: %(shelf)s.") % {"shelf": item.shelf}]
 
 
 @login_required

@@ -14,7 +14,7 @@ from libraries.circulation import patrons
 from libraries.circulation import services as circulation
 from libraries.circulation.forms import RegistrationForm
 from libraries.circulation.services import CirculationError
-from libraries.models import Hold, Library, Loan, Patron, Record
+from libraries.models import DigitalLoan, Hold, Library, Loan, Patron, Record
 from training_site.throttle import card_applications
 
 
@@ -52,12 +52,19 @@ def my_loans(request):
     if patron is None:
         return render(request, "libraries/circulation/no_card.html", status=404)
     loans = Loan.objects.on_loan_to(patron)
-    holds = Hold.objects.of_reader(patron)
+    digital_loans = DigitalLoan.objects.on_loan_to(patron).filter(due_at__gt=timezone.now())
+    holds = Hold.objects.of_reader(patron).select_related("digital_file")
     history = []
+    digital_history = []
     if patron.keep_loan_history:
         history = (
             Loan.objects.filter(patron=patron, returned_at__isnull=False)
             .select_related("item__record")
+            .order_by("-returned_at")[:50]
+        )
+        digital_history = (
+            DigitalLoan.objects.filter(patron=patron, returned_at__isnull=False)
+            .select_related("file__record")
             .order_by("-returned_at")[:50]
         )
     return render(
@@ -66,8 +73,10 @@ def my_loans(request):
         {
             "patron": patron,
             "loans": loans,
+            "digital_loans": digital_loans,
             "holds": holds,
             "history": history,
+            "digital_history": digital_history,
             "now": timezone.now(),
         },
     )
@@ -98,7 +107,8 @@ def my_renew(request, loan_id):
 @login_required
 @require_POST
 def my_cancel_hold(request, hold_id):
-    hold = get_object_or_404(Hold, pk=hold_id, patron__user=request.user)
+    # Waiting lists of e-books are left through libraries:digital_cancel_wait.
+    hold = get_object_or_404(Hold, pk=hold_id, patron__user=request.user, digital_file__isnull=True)
     return _on_my_loans(request, lambda: circulation.cancel_hold(hold_id=hold.pk, by=request.user))
 
 

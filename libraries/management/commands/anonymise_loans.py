@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from libraries.circulation.patrons import anonymise_child_loans
+from libraries.digital.services import anonymise_child_digital_loans
 
 
 class Command(BaseCommand):
@@ -16,4 +17,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, days, **options):
         count = anonymise_child_loans(older_than_days=days)
+        count += anonymise_child_digital_loans(older_than_days=days)
         self.stdout.write(f"Anonymised {count} returned loans of children older than {days} days.")

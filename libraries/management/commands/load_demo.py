@@ -15,6 +15,7 @@ DEMO_STEPS = [
     "courses.training.demo",
     "courses.classes.demo",
     "libraries.circulation.demo",
+    "libraries.digital.demo",
 ]
 
 

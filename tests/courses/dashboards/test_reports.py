@@ -13,7 +13,8 @@ from courses.classes import services as classes
 from courses.dashboards import reports
 from courses.dashboards.charts import bar_chart, line_chart
 from courses.models import Assignment, Audience
-from courses.xapi.services import record_statement
+from courses.training.progress import mark_viewed
+from courses.xapi.services import record_statement, submit_quiz
 from libraries.models import Role
 from tests.courses.classes.factories import (
     HALF,
@@ -55,8 +56,6 @@ def scenario():
     answer(an, l2, HALF)
     answer(binh, l1, WRONG)
     answer(binh, l1, RIGHT)
-    from courses.training.progress import mark_viewed
-
     mark_viewed(user=cuc, lesson=l1)
     return net, teacher, class_group, (an, binh, cuc), course, (l1, l2)
 
@@ -84,9 +83,46 @@ def test_class_report_matrix_overdue_and_wrong_questions():
     assert sorted(s.display_name for s, _a in report.overdue) == ["Lê Cúc", "Trần Bình"]
     # Before the due date nothing is overdue.
     assert reports.class_report(class_group, today=DUE).overdue == []
-    # Only Bình's first try on lesson 1 failed: 1 student wrong of 2 who answered.
-    assert [(q.lesson.title, q.wrong, q.answered) for q in report.wrong_questions] == [
-        ("Bài 1", 1, 2)
+    # Native quizzes count by question: Bình's first try on lesson 1 missed both questions
+    # (1 student wrong of the 2 who answered each), An missed the second one of lesson 2.
+    assert [(q.lesson.title, q.label, q.wrong, q.answered) for q in report.wrong_questions] == [
+        ("Bài 1", "Thủ đô của Việt Nam là gì?", 1, 2),
+        ("Bài 1", "Chọn các định dạng sách điện tử.", 1, 2),
+        ("Bài 2", "Chọn các định dạng sách điện tử.", 1, 1),
+    ]
+
+
+def test_native_quiz_time_and_wrong_answers_count_like_h5p(net):
+    """Native quiz answers feed the class report as H5P statements do: time spent per cell,
+    and the questions most students got wrong (the whole quiz is not a question)."""
+    teacher, class_group, (an, binh, cuc) = class_with_students(
+        net.school, "Nguyễn Văn An", "Trần Bình", "Lê Cúc"
+    )
+    course, (lesson,) = course_with_quizzes("Tra cứu", lessons=1, pass_mark=100)
+    classes.assign(class_group=class_group, course=course, by=teacher)
+    block_id = lesson.activity_specs()[0].block_id
+
+    def submit(student, answers, seconds):
+        mark_viewed(user=student, lesson=lesson)
+        submit_quiz(
+            user=student,
+            lesson=lesson,
+            block_id=block_id,
+            answers=answers,
+            base=BASE,
+            seconds=seconds,
+        )
+
+    submit(an, WRONG, 90)  # both questions wrong
+    submit(an, RIGHT, 45)
+    submit(binh, HALF, 3 * 3600)  # a tab left open: counts as the 10-minute allowance
+    submit(cuc, HALF, -20)  # a start in the future: no time
+    report = reports.class_report(class_group)
+    seconds = {row.student.display_name: row.cells[0].seconds for row in report.rows}
+    assert seconds == {"Nguyễn Văn An": 135, "Trần Bình": 600, "Lê Cúc": 0}
+    assert [(q.label, q.wrong, q.answered) for q in report.wrong_questions] == [
+        ("Chọn các định dạng sách điện tử.", 3, 3),
+        ("Thủ đô của Việt Nam là gì?", 1, 3),
     ]
 
 

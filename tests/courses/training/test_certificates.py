@@ -4,11 +4,17 @@ import zlib
 
 import pytest
 import segno
+from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 
 from courses.models import Certificate, Enrollment
-from courses.training.certificates import CertificateError, certificate_pdf, issue_certificate
+from courses.training.certificates import (
+    CertificateError,
+    certificate_pdf,
+    issue_certificate,
+    revoke_certificate,
+)
 from courses.training.progress import enrol, mark_viewed
 from libraries.models import Role
 from tests.courses.training.factories import make_course, make_lesson
@@ -178,13 +184,79 @@ def test_unknown_code_is_not_genuine(client, certified):
     assert NAME not in html
 
 
+def revoked(certified, reason="issued_in_error", note="Nhập nhầm kết quả của Nguyễn Văn Nam."):
+    admin = MembershipFactory(role=Role.LIBRARY_ADMIN, library=certified.library).user
+    return revoke_certificate(certificate_id=certified.pk, reason=reason, note=note, by=admin)
+
+
 @pytest.mark.django_db
 def test_revoked_certificate_is_not_genuine(client, certified):
+    certificate = revoked(certified)
+    with translation.override("vi"):
+        response = client.get(reverse("courses:certificate_verify", args=[certified.code]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'class="message error"' in html and 'class="message success"' not in html
+    assert "Giấy chứng nhận này đã bị thu hồi: không còn giá trị." in html
+    revoked_on = formats.date_format(
+        timezone.localtime(certificate.revoked_at), "SHORT_DATE_FORMAT"
+    )
+    assert f"<dt>Thu hồi ngày</dt><dd>{revoked_on}</dd>" in html
+    assert "<dt>Lý do</dt><dd>Cấp nhầm</dd>" in html
+    # No personal detail: not the learner, the course, the library, nor the staff note.
+    for private in (NAME, COURSE, certified.library_name, "Nguyễn Văn Nam", "Nhập nhầm"):
+        assert private not in html
+
+
+@pytest.mark.django_db
+def test_revoked_certificate_pdf_says_so(client, certified):
+    certificate = revoked(certified, reason="not_earned")
+    client.force_login(certified.user)  # the learner still downloads it: it says revoked
+    with translation.override("vi"):
+        pdf = certificate_pdf(certificate, verify_url="https://example.org/certificates/verify/X/")
+    text = pdf_text(pdf)
+    revoked_on = formats.date_format(
+        timezone.localtime(certificate.revoked_at), "SHORT_DATE_FORMAT"
+    )
+    assert "ĐÃ THU HỒI: giấy chứng nhận này không còn giá trị" in text
+    assert f"Thu hồi ngày {revoked_on}. Lý do: Không đạt yêu cầu một cách trung thực." in text
+    assert "Nhập nhầm" not in text  # the staff note stays in the staff area
+    assert NAME in text and certificate.code in text
+    response = client.get(reverse("courses:certificate_download", args=[certified.code]))
+    assert response.status_code == 200
+    assert "ĐÃ THU HỒI: giấy chứng nhận này không còn giá trị" in pdf_text(response.content)
+    # A valid certificate carries no such words.
+    other = issue_certificate(user=certified.user, course=completed_course(certified.user, "Khác"))
+    with translation.override("vi"):
+        assert "THU HỒI" not in pdf_text(certificate_pdf(other, verify_url="https://x/"))
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("english")
+def test_revoking_is_once_with_a_reason(certified):
+    first = revoked(certified)
+    row = Certificate.objects.filter(pk=certified.pk).values().get()
+    revoked_on = formats.date_format(timezone.localtime(first.revoked_at), "SHORT_DATE_FORMAT")
+    with pytest.raises(CertificateError) as refused:
+        revoked(certified, reason="duplicate", note="again")
+    assert str(refused.value) == f"This certificate was already revoked on {revoked_on}."
+    assert Certificate.objects.filter(pk=certified.pk).values().get() == row
+    assert (first.revoked_reason, first.revoked_note) == (
+        "issued_in_error",
+        "Nhập nhầm kết quả của Nguyễn Văn Nam.",
+    )
+    fresh = issue_certificate(user=certified.user, course=completed_course(certified.user, "B"))
+    with pytest.raises(CertificateError) as refused:
+        revoke_certificate(certificate_id=fresh.pk, reason="", by=first.revoked_by)
+    assert str(refused.value) == "Choose the reason for revoking the certificate."
+    assert Certificate.objects.get(pk=fresh.pk).revoked_at is None
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_a_revocation_without_a_reason(certified):
     certified.revoked_at = timezone.now()
-    certified.save()
-    html = client.get(reverse("courses:certificate_verify", args=[certified.code])).content
-    assert b'class="message error"' in html
-    assert NAME.encode() not in html
+    with pytest.raises(IntegrityError), transaction.atomic():
+        certified.save()
 
 
 @pytest.mark.django_db
@@ -219,3 +291,29 @@ def test_enrolment_unique_under_concurrency():
     assert failures(pks) == []
     assert len(set(pks)) == 1
     assert Enrollment.objects.filter(user=user, course=course).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_revoking_at_once_revoke_once():
+    learner = MembershipFactory(role=Role.LIBRARIAN).user
+    certificate = issue_certificate(user=learner, course=completed_course(learner))
+    admins = [
+        MembershipFactory(role=Role.LIBRARY_ADMIN, library=certificate.library).user
+        for _ in range(4)
+    ]
+    outcomes = run_together(
+        [
+            lambda admin=admin: (
+                revoke_certificate(
+                    certificate_id=certificate.pk, reason="other", by=admin
+                ).revoked_by_id
+            )
+            for admin in admins
+        ]
+    )
+    errors = failures(outcomes)
+    assert len(errors) == 3
+    assert all(isinstance(e, CertificateError) for e in errors)
+    winner = next(o for o in outcomes if not isinstance(o, Exception))
+    assert Certificate.objects.get(pk=certificate.pk).revoked_by_id == winner

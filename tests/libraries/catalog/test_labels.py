@@ -71,3 +71,16 @@ def test_labels_print_vietnamese_call_numbers_in_the_shipped_font():
     pdf = render_labels([item], layout="2x7")
     assert pdf_text(pdf) == "THE0000042\n895.9223 Đ108\nTHE\n"
     assert pdf_fonts(pdf) == {"DejaVuSans"}
+
+
+def test_a_label_names_the_shelf_beside_the_library():
+    from libraries.models import Shelf
+
+    library = LibraryFactory(code="THE")
+    shelf = Shelf.objects.create(library=library, code="TN-2", name="Truyện thiếu nhi")
+    on_shelf = ItemFactory(library=library, barcode="THE0000001", call_number="895.922 N",
+                           shelf=shelf)  # fmt: skip
+    loose = ItemFactory(library=library, barcode="THE0000002", call_number="510 T")
+    text = pdf_text(render_labels([on_shelf, loose]))
+    assert "THE · TN-2" in text
+    assert text.count("TN-2") == 1  # the copy without a shelf shows the library code alone

@@ -172,3 +172,34 @@ def test_reader_card_pdf_prints_the_vietnamese_name(client, network):
         "Valid until: 31/05/2027\nTHCSA-000123\n"
     )
     assert pdf_fonts(response.content) == {"DejaVuSans", "DejaVuSans-Bold"}
+
+
+def test_the_desk_says_which_shelf_a_copy_belongs_on(client, network):
+    from libraries.models import Shelf
+
+    shelf = Shelf.objects.create(library=network.a, code="A1", name="Truyện thiếu nhi")
+    on_shelf = ItemFactory(library=network.a, shelf=shelf)
+    loose = ItemFactory(library=network.a)
+    patron = PatronFactory(home_library=network.a)
+    client.force_login(network.librarian_a)
+    scan(client, network.a, patron.card_number, **JSON)
+    out = scan(client, network.a, on_shelf.barcode, **JSON).json()
+    assert out["ok"] and out["message"].endswith(" Shelf: A1 · Truyện thiếu nhi.")
+    assert "Shelf:" not in scan(client, network.a, loose.barcode, **JSON).json()["message"]
+    back = scan(client, network.a, on_shelf.barcode, mode="checkin", **JSON).json()
+    assert back["message"] == "Checked in. Put it back on the shelf. Shelf: A1 · Truyện thiếu nhi."
+    assert scan(client, network.a, loose.barcode, mode="checkin", **JSON).json()["message"] == (
+        "Checked in. Put it back on the shelf."
+    )
+
+
+def test_a_copy_going_home_does_not_name_its_shelf(client, network):
+    from libraries.models import Shelf
+
+    shelf = Shelf.objects.create(library=network.a, code="A1")
+    item = ItemFactory(library=network.a, shelf=shelf)
+    patron = PatronFactory(home_library=network.a)
+    lend(item, patron, by=network.librarian_a)
+    client.force_login(network.admin)  # works at school B's desk too
+    back = scan(client, network.b, item.barcode, mode="checkin", **JSON).json()
+    assert back["ok"] and "Shelf:" not in back["message"]

@@ -125,7 +125,7 @@ def test_stocktake_pages_scan_queue_upload_and_exports(client, network, shelf):
     exported = client.get(reverse("libraries:stocktake_export", args=[stocktake.pk, "csv"]))
     rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert rows[0][:2] == ["Section", "Barcode"]
-    assert ["Unknown barcode", "NOPE", "", "", "", ""] in rows
+    assert ["Unknown barcode", "NOPE", "", "", "", "", ""] in rows
     assert rows[[r[1] for r in rows].index("THCSA09999")][:2] == ["Missing", "THCSA09999"]
     xlsx = client.get(reverse("libraries:stocktake_export", args=[stocktake.pk, "xlsx"]))
     sheet = load_workbook(io.BytesIO(xlsx.content)).active

@@ -1,0 +1,1 @@
+"""Harvesting member libraries' own catalogs (Koha, DSpace, another instance) over OAI-PMH."""

@@ -1,0 +1,1 @@
+../../../node_modules/foliate-js/paginator.js

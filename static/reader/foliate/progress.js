@@ -1,0 +1,1 @@
+../../../node_modules/foliate-js/progress.js
