@@ -195,7 +195,10 @@ def test_frame_ancestors_follow_x_frame_options():
 
 # Our templates: no inline script (a JSON data block is not a script), no <style> element,
 # no style="" or on*="" attribute, no javascript: URL.
-INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>")
+# JSON data and import maps (data, under the page's nonce) are not code.
+INLINE_SCRIPT = re.compile(
+    r"<script\b(?![^>]*\bsrc=)(?![^>]*type=\"(?:application/json|importmap)\")[^>]*>"
+)
 FORBIDDEN = {
     "inline <script>": INLINE_SCRIPT,
     "<style> element": re.compile(r"<style\b", re.I),

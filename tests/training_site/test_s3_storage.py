@@ -141,9 +141,24 @@ def bucket_url(endpoint: str, bucket: str, key: str) -> str:
     return f"{endpoint}/{bucket}/{quote(key)}"
 
 
-def local_files() -> list[Path]:
+def _files_on_disk() -> set[Path]:
     roots = (Path(settings.MEDIA_ROOT), Path(settings.PRIVATE_MEDIA_ROOT))
-    return [path for root in roots if root.exists() for path in root.rglob("*") if path.is_file()]
+    return {path for root in roots if root.exists() for path in root.rglob("*") if path.is_file()}
+
+
+_ON_DISK_BEFORE: set[Path] = set()
+
+
+@pytest.fixture(autouse=True)
+def _disk_before_the_test():
+    """Other tests in this worker may have left files in the shared temporary folders:
+    only files written during this test count."""
+    _ON_DISK_BEFORE.clear()
+    _ON_DISK_BEFORE.update(_files_on_disk())
+
+
+def local_files() -> list[Path]:
+    return sorted(_files_on_disk() - _ON_DISK_BEFORE)
 
 
 # --------------------------------------------------------------------------- settings
