@@ -112,12 +112,13 @@ class Instance:
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and self.server.poll() is None:
             try:
                 if requests.get(self.url, params={"verb": "Identify"}, timeout=60).ok:
                     return
             except requests.RequestException:  # not listening yet, or still starting
                 time.sleep(0.5)
+        self.stop()
         raise AssertionError((self.folder / "gunicorn.log").read_text())
 
     def stop(self) -> None:
@@ -138,8 +139,10 @@ def instance(tmp_path_factory):
     second.manage("migrate", "--noinput")
     second.barcodes = second.script(LOAD)
     second.start()
-    yield second
-    second.stop()
+    try:
+        yield second
+    finally:
+        second.stop()
 
 
 def held(library) -> dict:
