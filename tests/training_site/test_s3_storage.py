@@ -158,6 +158,7 @@ def _disk_before_the_test():
 
 
 def local_files() -> list[Path]:
+    """Files written to this machine's media folders during the test."""
     return sorted(_files_on_disk() - _ON_DISK_BEFORE)
 
 
