@@ -3,25 +3,9 @@ every form field labelled, and the keyboard reaches the content first."""
 
 import pytest
 
-from libraries.network.demo import load_libraries, load_network_page
+from libraries.network.demo import ensure_home_page, load_libraries, load_network_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def ensure_home_page():
-    """Transactional tests flush the database, and with it the home page a migration made."""
-    from wagtail.models import Locale, Page, Site
-
-    from training_site.models import HomePage
-
-    if HomePage.objects.exists():
-        return
-    Locale.objects.get_or_create(language_code="vi")
-    root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root"))
-    home = root.add_child(instance=HomePage(title="Cầu nối tri thức số", slug="home"))
-    Site.objects.update_or_create(
-        is_default_site=True, defaults={"hostname": "localhost", "root_page": home}
-    )
 
 
 PAGES = [

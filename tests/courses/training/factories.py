@@ -12,6 +12,7 @@ from courses.models import (
     H5PPackage,
     LessonPage,
 )
+from libraries.network.demo import ensure_home_page
 from training_site.models import HomePage
 
 BASE = "http://testserver"
@@ -19,19 +20,7 @@ BASE = "http://testserver"
 
 def home() -> HomePage:
     """The home page; rebuilt after a transactional test flushed the migration's pages."""
-    existing = HomePage.objects.first()
-    if existing:
-        return existing
-    from wagtail.models import Locale, Page, Site
-
-    Locale.objects.get_or_create(language_code="vi")
-    root = Page.get_first_root_node() or Page.add_root(title="Root", slug="root")
-    homepage = root.add_child(instance=HomePage(title="Cầu nối tri thức số", slug="home"))
-    Site.objects.update_or_create(
-        is_default_site=True,
-        defaults={"hostname": "localhost", "root_page": homepage, "site_name": "KB"},
-    )
-    return homepage
+    return ensure_home_page()
 
 
 def course_index() -> CourseIndexPage:
