@@ -12,6 +12,8 @@ import os
 import pytest
 from playwright.sync_api import sync_playwright
 
+from tests.e2e.steps import counting
+
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 
 CHROMIUM_ARGS = [
@@ -47,12 +49,18 @@ def chromium():
 @pytest.fixture
 def browser(chromium, request):
     """The shared browser for one test: the contexts (and pages) it opens are closed after it,
-    so no cookie or localStorage reaches the next test."""
+    so no cookie or localStorage reaches the next test, and the live server has answered the
+    last request they sent before the test's database is flushed."""
     assert request.node.get_closest_marker("e2e"), (
         f"{request.node.nodeid} drives Chromium: mark it with pytest.mark.e2e"
     )
+    server = None
+    if "live_server" in request.fixturenames:
+        server = counting(request.getfixturevalue("live_server"))
     before = set(chromium.contexts)
     yield chromium
     for context in chromium.contexts:
         if context not in before:
             context.close()
+    if server is not None:
+        server.wait_quiet()

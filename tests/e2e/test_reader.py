@@ -12,7 +12,7 @@ from django.core.signals import request_started
 from reportlab.pdfgen import canvas
 
 from libraries.models import DigitalFile, ReadingPosition
-from tests.e2e.steps import page_as
+from tests.e2e.steps import counting, page_as
 from tests.factories import LibraryFactory
 from tests.libraries.digital import books
 from tests.libraries.digital.conftest import add_book, reader_of
@@ -207,6 +207,7 @@ def test_the_place_in_the_book_is_saved_and_resumed_on_another_device(
     assert stored.locator == phone.get_attribute("#reader", "data-saved")
     assert 0 < stored.progress < 0.1
     phone.context.close()
+    counting(live_server).wait_quiet()  # the phone's last save, sent as it closed
 
     computer = open_book(
         page_as(browser, live_server, reader.user, language="en"), live_server, moby
