@@ -25,7 +25,7 @@ import pymarc
 from django.utils.translation import gettext as _
 
 from libraries.catalog.marc import MAPPED_FIELDS, map_holdings, map_record
-from libraries.models import Item
+from libraries.models import HarvestSource, Item
 from training_site.text import nfc, normalise_isbn
 
 MARC_NS = "http://www.loc.gov/MARC21/slim"
@@ -85,7 +85,7 @@ def branch_of(set_spec: str) -> str:
 
 def read_metadata(element, prefix: str, *, branch: str = "") -> HarvestedMetadata:
     """The record in a <metadata> element, as the source's format says it should be."""
-    if prefix == "marc21":
+    if prefix in HarvestSource.MARC_PREFIXES:
         if element.tag != f"{{{MARC_NS}}}record":
             raise RecordRefused(_("the metadata is not a MARCXML record"))
         return read_marcxml(element, branch=branch)

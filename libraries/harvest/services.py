@@ -425,7 +425,7 @@ def apply_record(
         link.checksum, link.datestamp = checksum_of(remote), remote.datestamp
         link.save(update_fields=["checksum", "datestamp", "harvested_at"])
         outcome = Outcome("updated" if changed else "unchanged")
-    if source.metadata_prefix == HarvestSource.Prefix.MARC21:
+    if source.carries_marc:
         added, updated, removed = _sync_copies(link, data.copies, state, fresh=fresh)
         outcome.items_added, outcome.items_updated, outcome.items_removed = added, updated, removed
         if outcome.kind == "unchanged" and (added or updated or removed):

@@ -17,7 +17,12 @@ class HarvestSource(models.Model):
 
     class Prefix(models.TextChoices):
         MARC21 = "marc21", _("MARC21 (MARCXML with holdings: records and copies)")
+        # Koha before its 16.x releases, and Koha servers configured with their own formats
+        # file, offer MARCXML under this name; the records and copies read the same.
+        MARCXML = "marcxml", _("MARCXML (Koha's older name for MARC21, with holdings)")
         OAI_DC = "oai_dc", _("Dublin Core (records only, no copies)")
+
+    MARC_PREFIXES = frozenset({Prefix.MARC21, Prefix.MARCXML})
 
     name = models.CharField(_("name"), max_length=200)
     base_url = models.URLField(
@@ -71,13 +76,18 @@ class HarvestSource(models.Model):
                 name="harvestsource_unique",
             ),
             models.CheckConstraint(
-                condition=Q(metadata_prefix__in=["marc21", "oai_dc"]),
+                condition=Q(metadata_prefix__in=["marc21", "marcxml", "oai_dc"]),
                 name="harvestsource_prefix_known",
             ),
         ]
 
     def __str__(self):
         return f"{self.name} → {self.library.code}"
+
+    @property
+    def carries_marc(self) -> bool:
+        """Whether the format is MARCXML (records with their copies), under either name."""
+        return self.metadata_prefix in self.MARC_PREFIXES
 
 
 class HarvestRun(models.Model):

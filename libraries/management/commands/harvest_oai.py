@@ -1,4 +1,5 @@
-"""python manage.py harvest_oai URL --library CODE [--set S] [--prefix marc21|oai_dc] [--from DATE]
+"""python manage.py harvest_oai URL --library CODE [--set S] [--from DATE]
+    [--prefix marc21|marcxml|oai_dc]
 
 Harvests a member library's OAI-PMH repository into the union catalog, its copies held by
 the library CODE. The source (URL, set, format, library) is registered on first use, so a

@@ -452,3 +452,24 @@ def test_runs_a_stopped_worker_left_open_are_given_up(source):
     run.refresh_from_db()
     assert run.status == HarvestRun.Status.FAILED
     assert run.message == "No task worker finished this run; it was given up after six hours."
+
+
+def test_a_koha_offering_marcxml_is_harvested_with_its_copies(school, repository):
+    """Koha before 16.x (and Koha with its own formats file) names MARCXML "marcxml"."""
+    source = HarvestSource.objects.create(
+        name="Koha THCS Nguyễn Du (marcxml)",
+        base_url=repository.url,
+        library=school,
+        metadata_prefix=HarvestSource.Prefix.MARCXML,
+    )
+    repository.answer(koha("identify.xml"), verb="Identify")
+    repository.answer(koha("listrecords-1.xml"), verb="ListRecords", metadataPrefix="marcxml")
+    repository.answer(koha("listrecords-2.xml"), verb="ListRecords", resumptionToken=TOKEN_1)
+
+    run = harvest_now(source=source)
+
+    assert run.status == HarvestRun.Status.DONE, run.errors
+    assert counts(run) == {"added": 5, "updated": 0, "deleted": 0, "unchanged": 1, "failed": 0,
+                           "items_added": 9, "items_updated": 0, "items_removed": 0}  # fmt: skip
+    assert [r.get("metadataPrefix") for r in repository.requests] == [None, "marcxml", None]
+    assert copies(school) == FIRST_HARVEST_COPIES
