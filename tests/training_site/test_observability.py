@@ -225,6 +225,10 @@ class Collector(BaseHTTPRequestHandler):
             body = gzip.decompress(body)
         elif encoding == "deflate":
             body = zlib.decompress(body)
+        elif encoding == "br":  # the SDK compresses with brotli when the package is installed
+            import brotli
+
+            body = brotli.decompress(body)
         self.server.received.append((self.path, body.decode()))
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
