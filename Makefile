@@ -33,6 +33,21 @@ run: setup
 prod:
 	bash scripts/prod.sh
 
+# The load test (docs/BENCHMARKS.md, "Load test (Locust)"): Locust comes from its own
+# requirements file (never installed by `make run`); the scenario runs headless and bounded
+# against the production stack on 127.0.0.1:$(LOAD_PORT), on the database kb_load that
+# `.venv/bin/python bench/load/data.py` fills first. Override LOAD_USERS (at most 200),
+# LOAD_SPAWN_RATE, LOAD_RUN_TIME (at most 12m) and LOAD_PORT.
+LOAD_USERS ?= 200
+LOAD_SPAWN_RATE ?= 2
+LOAD_RUN_TIME ?= 10m
+LOAD_PORT ?= 8100
+.PHONY: load-test
+load-test: $(VENV)/.installed
+	$(PIP) install --quiet -r bench/load/requirements.txt
+	LOAD_USERS=$(LOAD_USERS) LOAD_SPAWN_RATE=$(LOAD_SPAWN_RATE) LOAD_RUN_TIME=$(LOAD_RUN_TIME) \
+	  LOAD_PORT=$(LOAD_PORT) bash bench/load/run.sh
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -188,8 +188,9 @@ def populate(schools: int, users: int, out) -> None:
         FROM courses_enrollment e JOIN b_lesson l ON l.course_id = e.course_id;
 
         INSERT INTO courses_certificate (user_id, course_id, library_id, code, learner_name,
-            course_title, library_name, issued_at)
-        SELECT e.user_id, e.course_id, e.library_id, 'BD-' || e.id, 'x', 'x', 'x', e.completed_at
+            course_title, library_name, issued_at, revoked_reason, revoked_note)
+        SELECT e.user_id, e.course_id, e.library_id, 'BD-' || e.id, 'x', 'x', 'x', e.completed_at,
+            '', ''
         FROM courses_enrollment e WHERE e.completed_at IS NOT NULL;
 
         INSERT INTO courses_xapistatement (statement_id, user_id, lesson_id, block_id, verb,

@@ -87,3 +87,11 @@ def setup_django(
 def database_label() -> str:
     """What the figures were measured on, for the first line a script prints."""
     return f"{connection.vendor} {connection.settings_dict['NAME']}"
+
+
+def load_average() -> str:
+    """The machine's load average (1, 5, 15 minutes), printed beside the figures."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"

@@ -115,6 +115,13 @@ def worker_settings(request) -> dict:
         "staticNotKept": [f"{settings.STATIC_URL}wagtail", workbox],
         "h5pMedia": f"{settings.MEDIA_URL}h5p/",
         "images": [f"{settings.MEDIA_URL}images/", f"{settings.MEDIA_URL}original_images/"],
+        # Books kept for offline reading (libraries/digital/offline.py).
+        "books": {
+            "list": reverse("libraries:digital_offline_list"),
+            "file": _pattern("libraries:digital_file") + "$",
+            "page": _pattern("libraries:digital_read") + "$",
+            "position": _pattern("libraries:digital_position") + "$",
+        },
         "networkTimeout": NETWORK_TIMEOUT_SECONDS,
         "maxPages": MAX_KEPT_PAGES,
     }

@@ -5,6 +5,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from libraries.network import history as site_history
 from training_site import health, pwa, views
 
 urlpatterns = [
@@ -24,6 +25,8 @@ urlpatterns = [
         "admin/password_reset/",
         RedirectView.as_view(pattern_name="account_reset_password"),
     ),
+    # Site history, scoped to each staff member's libraries (libraries/network/history.py).
+    path("admin/reports/site-history/", include(site_history.urlpatterns)),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/", include("allauth.urls")),

@@ -12,7 +12,6 @@ from html import unescape
 from typing import Annotated, Literal
 from urllib.parse import urljoin
 
-from django.urls import reverse
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
@@ -164,9 +163,9 @@ def _activity(request, lesson, child, progress) -> dict:
         "title": title,
         "required": bool(value["required"]),
         "pass_mark": value["pass_mark"],
-        "player_url": request.build_absolute_uri(
-            reverse("courses:activity", args=[lesson.pk, child.id])
-        ),
+        # The activity's address redirects to its place on the lesson page
+        # (courses/training/activities.py, activity_page_url).
+        "player_url": activity_iri(request, lesson, child.id),
         "xapi_activity_id": activity_iri(request, lesson, child.id) if is_h5p else None,
         "question_count": None if is_h5p else len(value["questions"]),
         "progress": row,

@@ -1,8 +1,14 @@
 """A reader's own account: who they are, their card, loans and holds. Only the caller's own
-data, found through their own card (Patron.user): never another reader's."""
+data, found through their own card (Patron.user): never another reader's.
+
+Loans and holds are print and digital side by side (`kind`); a digital waiting-list entry is
+left through libraries/digital/services.py `cancel_wait`, so a licence kept for the reader
+goes to the next one (docs/DIGITAL.md)."""
 
 import datetime
+from typing import Literal
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
@@ -24,7 +30,9 @@ from api.v1.security import READER_AUTH
 from libraries.access import memberships_of
 from libraries.circulation import services as circulation
 from libraries.circulation.services import CirculationError
-from libraries.models import Hold, Library, Loan, Patron, Record
+from libraries.digital import services as digital
+from libraries.digital.services import DigitalError
+from libraries.models import DigitalLoan, Hold, Library, Loan, Patron, Record
 
 router = Router(tags=["reader"], auth=READER_AUTH)
 
@@ -56,19 +64,33 @@ class Card(Schema):
 
 
 class LoanOut(Schema):
-    id: int
+    id: int = Field(description="The loan's number among loans of its kind")
+    kind: Literal["print", "digital"] = Field(
+        description="print: a copy lent at a desk; digital: an e-book licence"
+    )
     title: str
     record_id: int
-    item_barcode: str
+    item_barcode: str | None = Field(description="The copy's barcode (print loans only)")
     library_code: str
-    checked_out_at: datetime.datetime
-    due_at: datetime.datetime
+    checked_out_at: datetime.datetime = Field(description="Lent (an e-book: borrowed) at")
+    due_at: datetime.datetime = Field(
+        description="Due back; an e-book loan ends by itself at this time"
+    )
     overdue: bool
-    renewals_count: int
+    renewals_count: int = Field(description="Always 0 for an e-book (they are not renewed)")
+    file_id: int | None = Field(description="The e-book file (digital loans only)")
+    file_format: Literal["epub", "pdf"] | None = Field(description="digital loans only")
+    reader_url: str | None = Field(
+        description="The reading page of the e-book in the browser (digital loans only)"
+    )
 
 
 class HoldOut(Schema):
     id: int
+    kind: Literal["print", "digital"] = Field(
+        description="digital: a place on an e-book's waiting list"
+    )
+    file_id: int | None = Field(description="The e-book file waited for (digital holds only)")
     title: str
     record_id: int
     pickup_library_code: str
@@ -118,6 +140,7 @@ def barcode_svg(value: str) -> str:
 def _loan(loan: Loan, now) -> dict:
     return {
         "id": loan.pk,
+        "kind": "print",
         "title": loan.item.record.title,
         "record_id": loan.item.record_id,
         "item_barcode": loan.item.barcode,
@@ -126,12 +149,37 @@ def _loan(loan: Loan, now) -> dict:
         "due_at": loan.due_at,
         "overdue": loan.due_at < now,
         "renewals_count": loan.renewals_count,
+        "file_id": None,
+        "file_format": None,
+        "reader_url": None,
+    }
+
+
+def _digital_loan(request, loan: DigitalLoan) -> dict:
+    return {
+        "id": loan.pk,
+        "kind": "digital",
+        "title": loan.file.record.title,
+        "record_id": loan.file.record_id,
+        "item_barcode": None,
+        "library_code": loan.library.code,
+        "checked_out_at": loan.borrowed_at,
+        "due_at": loan.due_at,
+        "overdue": False,  # an e-book loan still running is never late
+        "renewals_count": 0,
+        "file_id": loan.file_id,
+        "file_format": loan.file.kind,
+        "reader_url": request.build_absolute_uri(
+            reverse("libraries:digital_read", args=[loan.file_id])
+        ),
     }
 
 
 def _hold(hold: Hold) -> dict:
     return {
         "id": hold.pk,
+        "kind": "digital" if hold.digital_file_id else "print",
+        "file_id": hold.digital_file_id,
         "title": hold.record.title,
         "record_id": hold.record_id,
         "pickup_library_code": hold.pickup_library.code,
@@ -184,13 +232,18 @@ def my_card(request):
 @router.get(
     "/me/loans",
     response={200: list[LoanOut], 404: Error, **READER_ERRORS},
-    summary="My current loans",
+    summary="My current loans, print and digital",
+    description=(
+        "Print loans first (soonest due first), then e-book loans still running (ending "
+        "soonest first). `kind` tells them apart; `id` numbers each kind on its own."
+    ),
 )
 def my_loans(request):
     patron = _my_patron(request.auth)
-    loans = Loan.objects.on_loan_to(patron)
     now = timezone.now()
-    return [_loan(loan, now) for loan in loans]
+    loans = [_loan(loan, now) for loan in Loan.objects.on_loan_to(patron)]
+    e_books = DigitalLoan.objects.on_loan_to(patron).filter(due_at__gt=now)
+    return loans + [_digital_loan(request, loan) for loan in e_books]
 
 
 @router.post(
@@ -253,13 +306,20 @@ def place_hold(request, data: HoldIn):
 @router.delete(
     "/me/holds/{hold_id}",
     response={200: Done, 404: Error, 409: Error, **READER_ERRORS},
-    summary="Cancel one of my holds",
+    summary="Cancel one of my holds, or leave an e-book's waiting list",
 )
 def cancel_hold(request, hold_id: PathId):
     user = request.auth
     hold = Hold.objects.filter(pk=hold_id, patron__user=user).first()
     if hold is None:
         raise not_found()
+    if hold.digital_file_id:
+        # A licence kept for this reader goes to the next one: digital's own service.
+        try:
+            result = digital.cancel_wait(hold=hold, by=user)
+        except DigitalError as error:
+            raise ApiError(409, error.code, error.message) from error
+        return {"message": result.message}
     try:
         result = circulation.cancel_hold(hold_id=hold.pk, by=user)
     except CirculationError as error:

@@ -8,6 +8,7 @@ import csv
 import io
 import re
 import secrets
+import uuid
 import zipfile
 from dataclasses import dataclass, field
 
@@ -22,6 +23,7 @@ from courses.models import Assignment, ClassGroup, ClassMembership, CoursePage, 
 from courses.training.progress import ProgressError, enrol
 from libraries.access import forget_memberships
 from libraries.models import Library, Membership, Role
+from libraries.network.audit import log_change
 from training_site.archives import ArchiveRefused, ZipLimits, open_zip
 from training_site.text import folded_words, nfc
 
@@ -40,6 +42,20 @@ _WORDS = (
     " mua my na nam nho nui oi que ran rau sao sen song suoi tao thu tre trang vai vit xoai"
 )
 PASSWORD_WORDS = tuple(_WORDS.split())
+
+# The staff audit log (libraries/network/audit.py), labels in courses/wagtail_hooks.py. Every
+# entry carries the class's school library: its staff read it. Never a password.
+CLASS_CREATE_ACTION = "courses.class.create"
+CLASS_ARCHIVE_ACTION = "courses.class.archive"
+CLASS_REASSIGN_ACTION = "courses.class.reassign"
+STUDENT_CREATE_ACTION = "courses.student.create"
+STUDENT_ADD_ACTION = "courses.student.add"
+STUDENT_MOVE_ACTION = "courses.student.move"
+STUDENT_RESET_ACTION = "courses.student.password_reset"
+ASSIGNMENT_CREATE_ACTION = "courses.assignment.create"
+# Downloads of personal data of the courses side (class reports, login cards, the network
+# table): log_export with this action, on the library whose people the file holds.
+EXPORT_ACTION = "courses.export"
 
 
 class ClassError(Exception):
@@ -170,8 +186,9 @@ def _xlsx_first_column(upload) -> list[tuple[int, str]]:
 
 
 @transaction.atomic
-def create_class(*, library: Library, name: str, school_year: str, teacher) -> ClassGroup:
-    """Create a class at a school library with its first teacher."""
+def create_class(*, library: Library, name: str, school_year: str, teacher, by=None) -> ClassGroup:
+    """Create a class at a school library with its first teacher (`by`: who creates it, the
+    teacher by default)."""
     name = " ".join(name.split())
     if not name:
         raise ClassError(_("Give the class a name."))
@@ -181,10 +198,23 @@ def create_class(*, library: Library, name: str, school_year: str, teacher) -> C
         raise ClassError(_("This library already has a class with this name for that year."))
     class_group = ClassGroup.objects.create(library=library, name=name, school_year=school_year)
     class_group.teachers.add(teacher)
+    log_change(
+        class_group,
+        CLASS_CREATE_ACTION,
+        by=by or teacher,
+        before={},
+        after={
+            "library": library.pk,
+            "name": name,
+            "school_year": school_year,
+            "teachers": [teacher.pk],
+        },
+        library=library,
+    )
     return class_group
 
 
-def _enrol_in_class_work(class_group: ClassGroup, students, by) -> None:
+def _enrol_in_class_work(class_group: ClassGroup, students, by, batch=None) -> None:
     """Enrol newcomers in the courses assigned to the whole class."""
     courses = {
         a.course_id: a.course
@@ -192,7 +222,7 @@ def _enrol_in_class_work(class_group: ClassGroup, students, by) -> None:
     }
     for student in students:
         for course in courses.values():
-            enrol(user=student, course=course, by=by)
+            enrol(user=student, course=course, by=by, batch=batch)
 
 
 @transaction.atomic
@@ -265,7 +295,18 @@ def bulk_create_students(*, class_group: ClassGroup, rows: list[tuple[int, str]]
             for c in report.created
         ]
     )
-    _enrol_in_class_work(class_group, [c.user for c in report.created], by)
+    batch = uuid.uuid4()
+    for created in report.created:
+        log_change(
+            created.user,
+            STUDENT_CREATE_ACTION,
+            by=by,
+            before={},
+            after={"username": created.user.username, "class": class_group.pk},
+            library=class_group.library,
+            batch=batch,
+        )
+    _enrol_in_class_work(class_group, [c.user for c in report.created], by, batch)
     return report
 
 
@@ -290,25 +331,36 @@ def _ensure_in_class(class_group: ClassGroup, student) -> ClassMembership:
 
 
 @transaction.atomic
-def reset_password(*, class_group: ClassGroup, student) -> str:
-    """Give a student of the class a new simple password and return it."""
+def reset_password(*, class_group: ClassGroup, student, by=None, batch=None) -> str:
+    """Give a student of the class a new simple password and return it. The audit entry
+    says that it changed, never what it is."""
     _ensure_in_class(class_group, student)
     password = simple_password()
     student.set_password(password)
     student.save(update_fields=["password"])
+    log_change(
+        student,
+        STUDENT_RESET_ACTION,
+        by=by,
+        before={},
+        after={},
+        library=class_group.library,
+        batch=batch,
+    )
     return password
 
 
 @transaction.atomic
-def reset_class_passwords(*, class_group: ClassGroup) -> list[tuple[str, str, str]]:
+def reset_class_passwords(*, class_group: ClassGroup, by=None) -> list[tuple[str, str, str]]:
     """New simple passwords for every student of an open class: (name, username, password)."""
     if class_group.is_archived:
         raise ClassError(
             _("This class is archived: print login cards from the students' current class.")
         )
+    batch = uuid.uuid4()
     return [
         (student.display_name or student.username, student.username,
-         reset_password(class_group=class_group, student=student))
+         reset_password(class_group=class_group, student=student, by=by, batch=batch))
         for student in class_group.students()
     ]  # fmt: skip
 
@@ -326,7 +378,17 @@ def move_student(*, student, from_class: ClassGroup, to_class: ClassGroup, by) -
     membership.left_at = timezone.now()
     membership.save(update_fields=["left_at"])
     moved = _open_membership(to_class, student)
-    _enrol_in_class_work(to_class, [student], by)
+    batch = uuid.uuid4()
+    log_change(
+        student,
+        STUDENT_MOVE_ACTION,
+        by=by,
+        before={"class": from_class.pk},
+        after={"class": to_class.pk},
+        library=from_class.library,
+        batch=batch,
+    )
+    _enrol_in_class_work(to_class, [student], by, batch)
     return moved
 
 
@@ -344,30 +406,51 @@ def add_existing_student(*, class_group: ClassGroup, student, by) -> ClassMember
     )
     forget_memberships(student)
     membership = _open_membership(class_group, student)
-    _enrol_in_class_work(class_group, [student], by)
+    batch = uuid.uuid4()
+    log_change(
+        student,
+        STUDENT_ADD_ACTION,
+        by=by,
+        before={"class": None},
+        after={"class": class_group.pk},
+        library=class_group.library,
+        batch=batch,
+    )
+    _enrol_in_class_work(class_group, [student], by, batch)
     return membership
 
 
-def _archive(class_ids: list[int], now) -> None:
+def _archive(classes: list[ClassGroup], now, by, batch=None) -> None:
     """Archive open classes: each keeps its report (students() reads the memberships closed
-    at archived_at); the students are free to join next year's classes."""
+    at archived_at); the students are free to join next year's classes. One audit entry per
+    class."""
+    class_ids = [c.pk for c in classes]
     ClassGroup.objects.filter(pk__in=class_ids).update(archived_at=now)
     ClassMembership.objects.filter(class_group_id__in=class_ids, left_at__isnull=True).update(
         left_at=now
     )
+    for class_group in classes:
+        class_group.archived_at = now
+        log_change(
+            class_group,
+            CLASS_ARCHIVE_ACTION,
+            by=by,
+            before={"archived_at": None},
+            after={"archived_at": now.isoformat()},
+            library=class_group.library,
+            batch=batch,
+        )
 
 
 @transaction.atomic
-def archive_class(*, class_group: ClassGroup) -> ClassGroup:
+def archive_class(*, class_group: ClassGroup, by=None) -> ClassGroup:
     """End of the school year: the class is kept for reports; its students are free to join
     next year's class. Their accounts and progress stay."""
     locked = ClassGroup.objects.select_for_update().get(pk=class_group.pk)
     if locked.is_archived:
         class_group.archived_at = locked.archived_at
         return class_group
-    now = timezone.now()
-    _archive([class_group.pk], now)
-    class_group.archived_at = now
+    _archive([class_group], timezone.now(), by)
     return class_group
 
 
@@ -392,10 +475,7 @@ def archive_school_year(*, library: Library, school_year: str, by) -> list[Class
             _("%(library)s has no open class in the school year %(year)s.")
             % {"library": library.name, "year": school_year}
         )
-    now = timezone.now()
-    _archive([c.pk for c in classes], now)
-    for class_group in classes:
-        class_group.archived_at = now
+    _archive(classes, timezone.now(), by, batch=uuid.uuid4())
     return classes
 
 
@@ -433,7 +513,17 @@ def reassign_class(*, class_group: ClassGroup, teacher, by) -> ClassGroup:
             _("%(name)s does not teach at %(library)s: choose a teacher of this library.")
             % {"name": teacher.get_full_name() or teacher.username, "library": locked.library.name}
         )
+    before = sorted(locked.teachers.values_list("pk", flat=True))
     locked.teachers.set([teacher])
+    if before != [teacher.pk]:
+        log_change(
+            locked,
+            CLASS_REASSIGN_ACTION,
+            by=by,
+            before={"teachers": before},
+            after={"teachers": [teacher.pk]},
+            library=locked.library,
+        )
     return locked
 
 
@@ -469,9 +559,25 @@ def assign(
     )
     if chosen:
         assignment.students.set(chosen)
+    batch = uuid.uuid4()
+    log_change(
+        assignment,
+        ASSIGNMENT_CREATE_ACTION,
+        by=by,
+        before={},
+        after={
+            "class": class_group.pk,
+            "course": course.pk,
+            "lesson": lesson.pk if lesson is not None else None,
+            "students": sorted(s.pk for s in chosen),
+            "due_date": due_date.isoformat() if due_date else None,
+        },
+        library=class_group.library,
+        batch=batch,
+    )
     for student in chosen or members:
         try:
-            enrol(user=student, course=course, by=by)
+            enrol(user=student, course=course, by=by, batch=batch)
         except ProgressError as exc:
             raise ClassError(str(exc))
     return assignment

@@ -23,7 +23,7 @@ from courses.classes.access import (
     teaching_libraries,
 )
 from courses.classes.forms import AddStudentsForm, AssignForm, CreateClassForm, MoveStudentForm
-from courses.classes.login_cards import login_cards_pdf
+from courses.classes.login_cards import login_cards_export
 from courses.models import Assignment, ClassGroup
 
 CARDS_SESSION_KEY = "kb_login_cards_%s"
@@ -80,6 +80,7 @@ def teacher_home(request):
                     name=form.cleaned_data["name"],
                     school_year=form.cleaned_data["school_year"],
                     teacher=request.user,
+                    by=request.user,
                 )
             except services.ClassError as exc:
                 form.add_error(None, str(exc))
@@ -174,7 +175,9 @@ def reset_password(request, pk, student_id):
     class_group = class_or_404(request, pk, manage=True)
     student = get_object_or_404(get_user_model(), pk=student_id)
     try:
-        password = services.reset_password(class_group=class_group, student=student)
+        password = services.reset_password(
+            class_group=class_group, student=student, by=request.user
+        )
     except services.ClassError as exc:
         messages.error(request, str(exc))
     else:
@@ -218,7 +221,7 @@ def move_student(request, pk, student_id):
 @require_POST
 def archive_class(request, pk):
     class_group = class_or_404(request, pk, manage=True)
-    services.archive_class(class_group=class_group)
+    services.archive_class(class_group=class_group, by=request.user)
     messages.success(request, _("The class is archived. Its report stays available."))
     return redirect("courses:class_detail", pk=pk)
 
@@ -230,14 +233,16 @@ def login_cards(request, pk):
     class_group = class_or_404(request, pk, manage=True)
     if request.method == "POST":
         try:
-            credentials = services.reset_class_passwords(class_group=class_group)
+            credentials = services.reset_class_passwords(class_group=class_group, by=request.user)
         except services.ClassError as exc:
             messages.error(request, str(exc))
             return redirect("courses:class_detail", pk=pk)
         _remember_cards(request, class_group, credentials)
     else:
         credentials = [tuple(c) for c in request.session.get(CARDS_SESSION_KEY % pk, [])]
-    pdf = login_cards_pdf(class_group=class_group, credentials=credentials, site=request.get_host())
+    pdf = login_cards_export(
+        class_group=class_group, credentials=credentials, site=request.get_host(), by=request.user
+    )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = (
         f'attachment; filename="login-cards-{slugify(class_group.name)}.pdf"'

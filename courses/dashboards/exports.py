@@ -1,9 +1,20 @@
 """Class reports and the network dashboard as tables (header, rows) for the spreadsheet writer
-in training_site/spreadsheets.py."""
+in training_site/spreadsheets.py, and their downloads, each logged in the staff audit log
+(libraries/network/audit.py: log_export) on the library whose figures or people it holds."""
 
+from django.db.models.functions import Length
+from django.http import HttpResponse
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from courses.classes.access import network_libraries
+from courses.classes.services import EXPORT_ACTION
 from courses.dashboards.reports import COMPLETED, IN_PROGRESS, ClassReport, NetworkDashboard
+from courses.models import ClassGroup
+from libraries.access import ADMIN_ROLES, memberships_of
+from libraries.models import Library
+from libraries.network.audit import log_export
+from training_site.spreadsheets import spreadsheet_response
 
 
 def status_label(status: str) -> str:
@@ -72,3 +83,46 @@ def network_table(dashboard: NetworkDashboard) -> tuple[list[str], list[list]]:
         for r in dashboard.rows
     ]
     return header, rows
+
+
+def class_report_download(
+    fmt: str, *, class_group: ClassGroup, report: ClassReport, by
+) -> HttpResponse:
+    """The class report as CSV or XLSX (404 for another format), logged on the class's school
+    library with one row per student."""
+    header, rows = class_report_table(report)
+    response = spreadsheet_response(
+        fmt,
+        header=header,
+        rows=rows,
+        title=class_group.name,
+        filename=f"class-report-{slugify(class_group.name) or class_group.pk}",
+    )
+    log_export(
+        class_group.library, by=by, what="class_report", rows=len(rows), action=EXPORT_ACTION
+    )
+    return response
+
+
+def network_export_library(dashboard: NetworkDashboard, user) -> Library | None:
+    """The library a network table download is logged on: the district shown, or else the
+    highest library the admin's dashboard covers (their own)."""
+    if dashboard.district is not None:
+        return dashboard.district
+    own = [m.library for m in memberships_of(user) if m.role in ADMIN_ROLES and m.library.is_active]
+    if own:  # the memberships are loaded already: no query
+        return min(own, key=lambda library: (library.depth, library.path))
+    return network_libraries(user).order_by(Length("path"), "path").first()  # superusers
+
+
+def network_download(fmt: str, *, dashboard: NetworkDashboard, by) -> HttpResponse:
+    """The network table as CSV or XLSX (404 for another format), logged with one row per
+    library."""
+    header, rows = network_table(dashboard)
+    response = spreadsheet_response(
+        fmt, header=header, rows=rows, title=_("Network"), filename="network-dashboard"
+    )
+    library = network_export_library(dashboard, by)
+    if library is not None:
+        log_export(library, by=by, what="network_dashboard", rows=len(rows), action=EXPORT_ACTION)
+    return response

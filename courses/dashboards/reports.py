@@ -30,7 +30,7 @@ from courses.models import (
     XAPIStatement,
 )
 from libraries.access import STAFF_ROLES
-from libraries.models import Library, Loan, Membership
+from libraries.models import DigitalLoan, Library, Loan, Membership
 from training_site.text import normalise_name
 
 NOT_STARTED, IN_PROGRESS, COMPLETED = "not_started", "in_progress", "completed"
@@ -364,6 +364,7 @@ def library_dashboard(library: Library, months: int = 12) -> dict:
         "by_course": by_course,
         "by_month": completions_by_month(here, months),
         "circulation": circulation_figures(library),
+        "digital": digital_figures(library),
     }
 
 
@@ -411,12 +412,24 @@ def completions_by_month(enrollments, months: int = 12) -> list[tuple[date, int]
 
 def circulation_figures(library: Library) -> dict:
     """Loans made at this library this month and the distinct readers who made them."""
-    since = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    this_month = Q(checked_out_at__gte=since)
+    this_month = Q(checked_out_at__gte=month_start())
     return Loan.objects.filter(library=library).aggregate(
         loans_this_month=Count("pk", filter=this_month),
         active_readers=Count("patron", filter=this_month, distinct=True),
     )
+
+
+def month_start():
+    """The first instant of this month, local time."""
+    return timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def digital_figures(library: Library) -> dict:
+    """E-book loans made at this library this month and the distinct readers who made them
+    (one query: DigitalLoan.objects.counts_by_library)."""
+    found = DigitalLoan.objects.counts_by_library([library.pk], since=month_start())
+    counts = found.get(library.pk, {})
+    return {"loans_this_month": counts.get("loans", 0), "readers": counts.get("readers", 0)}
 
 
 # --- network dashboard ---------------------------------------------------------------------
@@ -440,14 +453,18 @@ class NetworkDashboard:
     district: Library | None
     course: CoursePage | None
     order: str
+    # This month's loans in the libraries shown: print, e-books, distinct e-book readers.
+    loans: dict = field(default_factory=dict)
 
 
 def network_dashboard(user, district=None, course=None, order="name") -> NetworkDashboard:
     """One row per library the admin reaches: counts only, never a learner's name.
 
-    Six queries whatever the size of the network: the visible districts and libraries, the
+    Nine queries whatever the size of the network: the visible districts and libraries, the
     running totals (LibraryTrainingFigures), the latest activity (one index probe per
-    library), and one GROUP BY library_id each for certificates and trained staff. Rows
+    library), one GROUP BY library_id each for certificates, trained staff, this month's
+    print loans and e-book loans (with their readers), and the network's distinct e-book
+    readers this month. Rows
     are merged and sorted in Python: there are as many as libraries.
     """
     visible = network_libraries(user).filter(is_active=True)
@@ -494,8 +511,21 @@ def network_dashboard(user, district=None, course=None, order="name") -> Network
         .annotate(n=Count("user_id", distinct=True))
         .values_list("library_id", "n")
     )
+    # Loans this month, print and digital: one GROUP BY library_id each.
+    since = month_start()
+    print_loans = dict(
+        Loan.objects.filter(scope, checked_out_at__gte=since)
+        .order_by()
+        .values("library_id")
+        .annotate(n=Count("pk"))
+        .values_list("library_id", "n")
+    )
+    digital = DigitalLoan.objects.counts_by_library(libraries.values("pk"), since=since)
     by_pk = {d.pk: d for d in districts}
     for row in rows:
+        row.loans_this_month = print_loans.get(row.pk, 0)
+        row.digital_loans_this_month = digital.get(row.pk, {}).get("loans", 0)
+        row.digital_readers = digital.get(row.pk, {}).get("readers", 0)
         found = figures.get(row.pk)
         row.learners = found.learners if found else 0
         row.enrolments = found.enrolments if found else 0
@@ -524,7 +554,15 @@ def network_dashboard(user, district=None, course=None, order="name") -> Network
     }
     totals["certificates"] = totals.pop("certificate_count")
     totals["rate"] = _rate(totals["completions"], totals["enrolments"])
-    return NetworkDashboard(rows, totals, districts, district, course, order)
+    # A reader who borrowed e-books at two libraries is one reader of the network.
+    loans = {
+        "loans_this_month": sum(r.loans_this_month for r in rows),
+        "digital_loans_this_month": sum(r.digital_loans_this_month for r in rows),
+        "digital_readers": DigitalLoan.objects.filter(
+            library__in=libraries.values("pk"), borrowed_at__gte=since
+        ).aggregate(n=Count("patron", distinct=True))["n"],
+    }
+    return NetworkDashboard(rows, totals, districts, district, course, order, loans)
 
 
 # --- a student's own work ------------------------------------------------------------------

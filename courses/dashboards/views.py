@@ -6,7 +6,6 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from courses.classes.access import (
@@ -17,11 +16,10 @@ from courses.classes.access import (
 from courses.classes.views import class_or_404
 from courses.dashboards import reports
 from courses.dashboards.charts import bar_chart, line_chart
-from courses.dashboards.exports import class_report_table, network_table
+from courses.dashboards.exports import class_report_download, network_download
 from courses.models import CoursePage
 from libraries.models import Library
 from training_site.db_router import use_replica
-from training_site.spreadsheets import spreadsheet_response
 
 
 @login_required
@@ -96,10 +94,7 @@ def network_dashboard(request):
 
 @login_required
 def network_export(request, fmt):
-    header, rows = network_table(_network(request))
-    return spreadsheet_response(
-        fmt, header=header, rows=rows, title=_("Network"), filename="network-dashboard"
-    )
+    return network_download(fmt, dashboard=_network(request), by=request.user)
 
 
 @login_required
@@ -118,14 +113,8 @@ def class_report(request, pk):
 def class_report_export(request, pk, fmt):
     class_group = class_or_404(request, pk)
     with use_replica():
-        header, rows = class_report_table(reports.class_report(class_group))
-    return spreadsheet_response(
-        fmt,
-        header=header,
-        rows=rows,
-        title=class_group.name,
-        filename=f"class-report-{slugify(class_group.name) or class_group.pk}",
-    )
+        report = reports.class_report(class_group)
+    return class_report_download(fmt, class_group=class_group, report=report, by=request.user)
 
 
 @login_required

@@ -7,10 +7,12 @@ packages a user sees (listing, preview) and manages (edit, delete). Outside that
 package is not found (404), even one the user sees but may not change (the Wagtail admin
 would turn a refusal into a redirect home). An upload that would add or upgrade library code
 is refused unless the uploader may install libraries (network admins), naming the library.
+Upload, edit and delete go through courses/h5p/storage.py, which writes the staff audit log.
 """
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -32,9 +34,12 @@ from courses.h5p.access import (
 )
 from courses.h5p.storage import (
     MissingLibrariesError,
+    PackageOwnerRefused,
     check_may_install,
+    delete_package,
     install_package,
     missing_libraries,
+    retitle_package,
 )
 from courses.h5p.validation import H5PValidationError, validate_package
 from courses.models import H5PPackage
@@ -197,11 +202,31 @@ class H5PCreateView(generic.CreateView):
 
 
 class H5PEditView(ScopedPackageMixin, generic.EditView):
+    """Saved by the storage service, which writes the audit entry (courses.h5p.edit, with the
+    owner library) instead of Wagtail's generic wagtail.edit."""
+
     manages = True
+
+    def save_instance(self):
+        try:
+            return retitle_package(
+                package=self.object, title=self.form.cleaned_data["title"], by=self.request.user
+            )
+        except PackageOwnerRefused:
+            raise PermissionDenied
 
 
 class H5PDeleteView(ScopedPackageMixin, generic.DeleteView):
+    """Deleted by the storage service, which writes the audit entry (courses.h5p.delete, with
+    the owner library) instead of Wagtail's generic wagtail.delete."""
+
     manages = True
+
+    def delete_action(self):
+        try:
+            delete_package(self.object, by=self.request.user)
+        except PackageOwnerRefused:
+            raise PermissionDenied
 
 
 class H5PInspectView(ScopedPackageMixin, ManageButtonsMixin, generic.InspectView):

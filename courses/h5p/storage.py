@@ -25,6 +25,7 @@ stored file is what the player receives.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -49,12 +50,23 @@ from courses.h5p.validation import (
 )
 from courses.models import H5PLibrary, H5PPackage
 from libraries.access import can_install_h5p_libraries
+from libraries.network.audit import log_change
 
 logger = logging.getLogger(__name__)
 
 LIBRARIES_ROOT = "h5p/libraries"
 CONTENT_ROOT = "h5p/content"
 PLAYER_PROVIDED_LIBRARIES: frozenset[str] = frozenset()
+
+# The staff audit log (libraries/network/audit.py), labels in courses/wagtail_hooks.py.
+# Library code is the network admins' matter: its entries carry no library (network admins
+# read them); a package's entries carry its owner library (None: the network's).
+LIBRARY_INSTALL_ACTION = "courses.h5p.library_install"
+LIBRARY_UPGRADE_ACTION = "courses.h5p.library_upgrade"
+PACKAGE_UPLOAD_ACTION = "courses.h5p.upload"
+PACKAGE_EDIT_ACTION = "courses.h5p.edit"
+PACKAGE_CONTENT_ACTION = "courses.h5p.content"
+PACKAGE_DELETE_ACTION = "courses.h5p.delete"
 
 
 class MissingLibrariesError(H5PValidationError):
@@ -114,6 +126,20 @@ class PackageOwnerRefused(H5PValidationError):
 
 def may_install_libraries(by) -> bool:
     return by is OPERATOR or can_install_h5p_libraries(by)
+
+
+def _actor(by):
+    """The user of an audit entry: none for the OPERATOR (the command line)."""
+    return None if by is OPERATOR else by
+
+
+def _package_values(package: H5PPackage) -> dict:
+    return {
+        "title": package.title,
+        "uuid": str(package.uuid),
+        "main_library": package.main_library_id,
+        "library": package.library_id,
+    }
 
 
 def library_path(ref: LibraryRef | H5PLibrary) -> str:
@@ -367,12 +393,32 @@ def _install(validated, *, by, library, title, written) -> H5PPackage:
             _write_library(lib, written)
             rows[key] = row
             changed.append((row, lib))
+            log_change(
+                row,
+                LIBRARY_INSTALL_ACTION,
+                by=_actor(by),
+                before={},
+                after={
+                    "machine_name": row.machine_name,
+                    "major_version": row.major_version,
+                    "minor_version": row.minor_version,
+                    "patch_version": row.patch_version,
+                },
+            )
         elif lib.patch > row.patch_version:
+            before = {"patch_version": row.patch_version}
             for attr, value in _library_fields(lib).items():
                 setattr(row, attr, value)
             row.save()
             transaction.on_commit(lambda lib=lib: _replace_library(lib), robust=True)
             changed.append((row, lib))
+            log_change(
+                row,
+                LIBRARY_UPGRADE_ACTION,
+                by=_actor(by),
+                before=before,
+                after={"patch_version": row.patch_version},
+            )
     for row, lib in changed:
         row.dependencies.set([rows[_key(dep)] for dep in lib.dependencies if _key(dep) in rows])
 
@@ -401,6 +447,14 @@ def _install(validated, *, by, library, title, written) -> H5PPackage:
         library=library,
     )
     package.libraries.set([rows[key] for key in needed])
+    log_change(
+        package,
+        PACKAGE_UPLOAD_ACTION,
+        by=_actor(by),
+        before={},
+        after=_package_values(package),
+        library=library,
+    )
     return package
 
 
@@ -472,12 +526,62 @@ def save_content(*, package: H5PPackage, params, by) -> dict:
     filtered = _filtered_params(package, params)
     h5p_json = filter_h5p_json(package.h5p_json)
     root = f"{CONTENT_ROOT}/{package.uuid}"
-    _write(f"{root}/content/content.json", _json_bytes(filtered), [])
+    before = {"content_sha256": _stored_digest(f"{root}/content/content.json")}
+    data = _json_bytes(filtered)
+    _write(f"{root}/content/content.json", data, [])
+    after = {"content_sha256": hashlib.sha256(data).hexdigest()}
     if h5p_json != package.h5p_json:
+        before["h5p_json_sha256"] = hashlib.sha256(_json_bytes(package.h5p_json)).hexdigest()
+        after["h5p_json_sha256"] = hashlib.sha256(_json_bytes(h5p_json)).hexdigest()
         _write(f"{root}/h5p.json", _json_bytes(h5p_json), [])
         H5PPackage.objects.filter(pk=package.pk).update(h5p_json=h5p_json)
         package.h5p_json = h5p_json
+    if before != after:
+        log_change(
+            package,
+            PACKAGE_CONTENT_ACTION,
+            by=_actor(by),
+            before=before,
+            after=after,
+            library=package.library,
+        )
     return filtered
+
+
+def _stored_digest(name: str) -> str | None:
+    """sha256 of a stored file, None when it cannot be read."""
+    try:
+        with default_storage.open(name) as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except OSError:
+        return None
+
+
+@transaction.atomic
+def retitle_package(*, package: H5PPackage, title: str, by) -> H5PPackage:
+    """Give a stored package another title (the staff area's edit screen). `by` must manage
+    the package (or be the OPERATOR); an unchanged title changes and logs nothing."""
+    if by is not OPERATOR and not can_manage_package(by, package):
+        raise PackageOwnerRefused(package.library)
+    locked = (
+        H5PPackage.objects.select_for_update(of=("self",))
+        .select_related("library")
+        .get(pk=package.pk)
+    )
+    title = title[:255]
+    if locked.title != title:
+        before = {"title": locked.title}
+        locked.title = title
+        locked.save(update_fields=["title", "updated_at"])
+        log_change(
+            locked,
+            PACKAGE_EDIT_ACTION,
+            by=_actor(by),
+            before=before,
+            after={"title": title},
+            library=locked.library,
+        )
+    return locked
 
 
 def stored_params(package: H5PPackage) -> dict:
@@ -515,9 +619,22 @@ def _parse_semantics(data: bytes | None) -> list:
     return parsed if isinstance(parsed, list) else []
 
 
-def delete_package(package: H5PPackage) -> None:
-    """Delete the package row, then (after commit) its content folder. Libraries stay."""
+def delete_package(package: H5PPackage, *, by=OPERATOR) -> None:
+    """Delete the package row, then (after commit) its content folder. Libraries stay.
+
+    `by` must manage the package (or be the OPERATOR); the deletion is logged first, on the
+    row that is about to go, with its owner library."""
+    if by is not OPERATOR and not can_manage_package(by, package):
+        raise PackageOwnerRefused(package.library)
     with transaction.atomic():
+        log_change(
+            package,
+            PACKAGE_DELETE_ACTION,
+            by=_actor(by),
+            before=_package_values(package),
+            after={},
+            library=package.library,
+        )
         package.delete()
 
 

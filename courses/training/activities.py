@@ -45,6 +45,21 @@ def activity_iri(request_or_site_root, lesson, block_id: str) -> str:
     return f"{site_base(request_or_site_root)}/courses/activity/{int(lesson_id)}/{block_id}"
 
 
+# The id each activity's section carries on the lesson page: templates/courses/blocks/
+# h5p_activity.html renders id="activity-<block id>", quiz.html id="quiz-<block id>".
+PAGE_ANCHOR_PREFIX = {"h5p": "activity", "quiz": "quiz"}
+
+
+def activity_anchor(kind: str, block_id: str) -> str:
+    """The element id of an activity block (`kind` "h5p" or "quiz") on its lesson page."""
+    return f"{PAGE_ANCHOR_PREFIX[kind]}-{block_id}"
+
+
+def activity_page_url(lesson, kind: str, block_id: str) -> str:
+    """The lesson page scrolled to the activity: every link or redirect to a block uses it."""
+    return f"{lesson.url}#{activity_anchor(kind, block_id)}"
+
+
 def parse_activity_iri(iri: str, *, base: str | None = None) -> ActivityRef:
     """Split an activity IRI without touching the database.
 

@@ -21,6 +21,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph
 
 from courses.models import Certificate, CoursePage, Enrollment
+from libraries.network.audit import log_change
 from training_site.fonts import pdf_canvas, register_fonts
 
 BRAND = HexColor("#0b5d7a")
@@ -28,6 +29,10 @@ MUTED = HexColor("#4a5560")
 
 
 REVOKED = HexColor("#a61b1b")
+
+# The staff audit log (libraries/network/audit.py), label in courses/wagtail_hooks.py: on the
+# certificate's library, with the reason category (the staff note stays on the certificate).
+CERTIFICATE_REVOKE_ACTION = "courses.certificate.revoke"
 
 
 class CertificateError(Exception):
@@ -96,6 +101,14 @@ def revoke_certificate(*, certificate_id: int, reason: str, note: str = "", by) 
     certificate.revoked_note = " ".join(note.split())[:1000]
     certificate.revoked_by = by
     certificate.save(update_fields=["revoked_at", "revoked_reason", "revoked_note", "revoked_by"])
+    log_change(
+        certificate,
+        CERTIFICATE_REVOKE_ACTION,
+        by=by,
+        before={"revoked_reason": ""},
+        after={"revoked_reason": reason},
+        library=certificate.library,
+    )
     return certificate
 
 

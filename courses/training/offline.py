@@ -2,11 +2,11 @@
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
 from courses.h5p.offline import offline_files
 from courses.models import LessonPage
+from courses.training.lessons import lesson_refusal
 
 
 def lesson_packages(lesson: LessonPage) -> list:
@@ -23,13 +23,12 @@ def lesson_packages(lesson: LessonPage) -> list:
 def lesson_offline_files(request, lesson_id: int):
     """JSON: the lesson's page, its H5P content, libraries and the player's files.
 
-    Who may list them is who may open the lesson: a live page whose view restrictions (login,
-    groups, password) let the request in, as Wagtail decides when serving it.
+    Who may list them is who may open the lesson: the lesson page's own rule
+    (courses/training/lessons.py, `lesson_refusal`). Any refusal answers 404, so the list
+    tells nobody that a lesson they may not see exists.
     """
-    lesson = get_object_or_404(LessonPage.objects.live(), pk=lesson_id)
-    if not all(
-        restriction.accept_request(request) for restriction in lesson.get_view_restrictions()
-    ):
+    lesson = LessonPage.objects.filter(pk=lesson_id).first()
+    if lesson_refusal(lesson, user=request.user, session=request.session) is not None:
         raise Http404
     url = lesson.get_url(request)
     response = JsonResponse(

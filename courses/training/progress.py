@@ -10,6 +10,7 @@ Results of activities (xAPI statements, native quiz answers) are stored and appl
 courses/xapi/services.py with evaluate_lesson() and save_lesson() below.
 """
 
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -30,8 +31,15 @@ from courses.models.pages import ActivitySpec
 from courses.training import figures as training_figures
 from courses.training.certificates import issue_certificate
 from libraries.models import Membership
+from libraries.network.audit import log_change
 
 LAST_ACTIVITY_RESOLUTION = timedelta(minutes=1)
+
+# The staff audit log (libraries/network/audit.py), label in courses/wagtail_hooks.py: an
+# enrolment made by staff (a group, a class's assignment, a new student of a class), on the
+# learner's library as the enrolment holds it (courses/training/access.py reads the same).
+# A learner enrolling themselves is not a staff change and is not logged.
+ENROLMENT_CREATE_ACTION = "courses.enrolment.create"
 
 
 class ProgressError(Exception):
@@ -53,16 +61,19 @@ def library_of(user):
 
 
 @transaction.atomic
-def enrol(*, user, course: CoursePage, by=None) -> Enrollment:
+def enrol(*, user, course: CoursePage, by=None, batch=None) -> Enrollment:
     """Enrol a learner in a course; enrolling twice returns the same enrolment.
 
     Self-enrolment (``by`` is None or the learner) needs an open course; a teacher or
-    librarian passes ``by=`` after checking their permission with libraries.access.
+    librarian passes ``by=`` after checking their permission with libraries.access. An
+    enrolment made by staff is logged (``batch``: the staff action it belongs to).
     """
-    return _enrol(user=user, course=course, by=by)[0]
+    return _enrol(user=user, course=course, by=by, batch=batch)[0]
 
 
-def _enrol(*, user, course: CoursePage, by=None, by_staff=False) -> tuple[Enrollment, bool]:
+def _enrol(
+    *, user, course: CoursePage, by=None, by_staff=False, batch=None
+) -> tuple[Enrollment, bool]:
     """enrol(), saying whether the enrolment is new. ``by_staff``: staff enrolling a group,
     themselves included, need no open course."""
     if not user or not user.is_authenticated:
@@ -86,6 +97,16 @@ def _enrol(*, user, course: CoursePage, by=None, by_staff=False) -> tuple[Enroll
     )
     if created:
         training_figures.enrolment_added(enrollment)
+        if not self_enrolment:
+            log_change(
+                enrollment,
+                ENROLMENT_CREATE_ACTION,
+                by=by,
+                before={},
+                after={"user": user.pk, "course": course.pk, "library": enrollment.library_id},
+                library=enrollment.library,
+                batch=batch,
+            )
     return enrollment, created
 
 
@@ -108,8 +129,9 @@ def enrol_group(*, users, course: CoursePage, by) -> GroupEnrolment:
         raise ProgressError(_("This course is not published."))
     CoursePage.objects.select_for_update(of=("self",)).filter(pk=course.pk).first()
     result = GroupEnrolment(enrolled=[], already=[])
+    batch = uuid.uuid4()
     for learner in sorted({u.pk: u for u in users}.values(), key=lambda u: u.pk):
-        enrollment, created = _enrol(user=learner, course=course, by=by, by_staff=True)
+        enrollment, created = _enrol(user=learner, course=course, by=by, by_staff=True, batch=batch)
         (result.enrolled if created else result.already).append(enrollment)
     return result
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from courses.models import Certificate, CoursePage, LessonPage
 from courses.training.access import certificates_visible_to
+from courses.training.activities import activity_page_url
 from courses.training.certificates import certificate_pdf as render_certificate_pdf
 from courses.training.progress import ProgressError, enrol, learning_summary
 
@@ -31,9 +32,10 @@ def enrol_view(request, course_id: int):
 def activity_view(request, lesson_id: int, block_id: str):
     """An activity's xAPI IRI resolves to its lesson."""
     lesson = get_object_or_404(LessonPage.objects.live(), pk=lesson_id)
-    if not any(spec.block_id == block_id for spec in lesson.activity_specs()):
+    spec = next((s for s in lesson.activity_specs() if s.block_id == block_id), None)
+    if spec is None:
         raise Http404
-    return redirect(f"{lesson.url}#activity-{block_id}")
+    return redirect(activity_page_url(lesson, spec.kind, block_id))
 
 
 @login_required

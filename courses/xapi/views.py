@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from courses.models import LessonPage
-from courses.training.activities import site_base
+from courses.training.activities import activity_page_url, site_base
 from courses.training.progress import ProgressError
 from courses.xapi.services import record_statements, seconds_since, submit_quiz
 from courses.xapi.statements import MAX_BODY_BYTES, StatementError, load_statements
@@ -101,4 +101,4 @@ def submit_quiz_view(request, lesson_id: int, block_id: str):
             messages.warning(request, text + " " + _("Not passed yet: try again."))
         else:
             messages.success(request, text)
-    return redirect(f"{lesson.url}#quiz-{block_id}")
+    return redirect(activity_page_url(lesson, "quiz", block_id))

@@ -36,6 +36,7 @@ from wagtail.admin.ui.tables import BulkActionsCheckboxColumn
 from wagtail.admin.utils import get_valid_next_url_from_request
 from wagtail.admin.views import generic
 from wagtail.admin.views.bulk_action import BulkAction
+from wagtail.admin.views.generic.history import HistoryView
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import HeaderButton
@@ -56,6 +57,13 @@ from libraries.catalog.services import (
 from libraries.catalog.tasks import enqueue_import
 from libraries.models import Item, Library, MarcImportJob, Record, Shelf
 from libraries.models.catalog import DESCRIPTIVE_FIELDS
+from libraries.network.audit import (
+    AuditedCreateMixin,
+    AuditedDeleteMixin,
+    AuditedEditMixin,
+    AuditedHistoryMixin,
+    staff_library_of,
+)
 from libraries.network.menu import StaffViewSet
 from training_site.text import normalise_isbn
 
@@ -103,12 +111,43 @@ class RecordPermissionPolicy(ModelPermissionPolicy):
         return self.user_has_permission(user, action)
 
 
+class AuditedRecord:
+    """Records are the network's: an entry is read by the staff of the library the editor
+    works for (and those above it), and by network admins."""
+
+    audit_action_prefix = "libraries.record"
+    audit_fields = (*DESCRIPTIVE_FIELDS, "cover")
+
+    def audit_library(self, instance):
+        return staff_library_of(self.request.user)
+
+
+class RecordCreateView(AuditedRecord, AuditedCreateMixin, generic.CreateView):
+    pass
+
+
+class RecordEditView(AuditedRecord, AuditedEditMixin, generic.EditView):
+    pass
+
+
+class RecordDeleteView(AuditedRecord, AuditedDeleteMixin, generic.DeleteView):
+    pass
+
+
+class RecordHistoryView(AuditedHistoryMixin, HistoryView):
+    pass
+
+
 class RecordViewSet(ModelViewSet):
     model = Record
     icon = "doc-full"
     menu_label = _("Records")
     form_class = RecordForm
     index_view_class = RecordIndexView
+    add_view_class = RecordCreateView
+    edit_view_class = RecordEditView
+    delete_view_class = RecordDeleteView
+    history_view_class = RecordHistoryView
     list_display = ["title", "authors", "year", "isbn", "call_number"]
     search_fields = ["title"]
     list_filter = ["language"]
@@ -261,12 +300,29 @@ class ScopedObjectMixin:
         return obj
 
 
-class ItemEditView(ScopedObjectMixin, generic.EditView):
+class AuditedItem:
+    """Items are created and changed through catalog/services.py save_item, which logs the
+    change (every path, not only this screen); deleting is logged here."""
+
+    audit_action_prefix = "libraries.item"
+    audit_logged_by_service = True
+
+
+class ItemCreateView(AuditedItem, AuditedCreateMixin, generic.CreateView):
     pass
 
 
-class ItemDeleteView(ScopedObjectMixin, generic.DeleteView):
+class ItemEditView(AuditedItem, AuditedEditMixin, ScopedObjectMixin, generic.EditView):
     pass
+
+
+class ItemDeleteView(AuditedDeleteMixin, ScopedObjectMixin, generic.DeleteView):
+    audit_action_prefix = "libraries.item"
+
+
+class ItemHistoryView(AuditedHistoryMixin, HistoryView):
+    def get_base_object_queryset(self):
+        return items_within_reach(self.request.user)
 
 
 class ItemViewSet(ModelViewSet):
@@ -276,8 +332,10 @@ class ItemViewSet(ModelViewSet):
     form_class = ItemForm
     index_view_class = ItemIndexView
     index_template_name = "libraries/catalog/admin/item_index.html"
+    add_view_class = ItemCreateView
     edit_view_class = ItemEditView
     delete_view_class = ItemDeleteView
+    history_view_class = ItemHistoryView
     list_display = ["barcode", "record", "library", "status", "call_number", "shelf"]
     list_filter = ["status", "item_type"]
     search_fields = ["barcode"]
@@ -468,15 +526,28 @@ class ScopedShelves:
         return self.get_base_queryset()
 
 
+class AuditedShelf:
+    audit_action_prefix = "libraries.shelf"
+
+
 class ShelfIndexView(ScopedShelves, generic.IndexView):
     pass
 
 
-class ShelfEditView(ScopedShelves, generic.EditView):
+class ShelfCreateView(AuditedShelf, AuditedCreateMixin, generic.CreateView):
     pass
 
 
-class ShelfDeleteView(ScopedShelves, generic.DeleteView):
+class ShelfEditView(AuditedShelf, AuditedEditMixin, ScopedShelves, generic.EditView):
+    pass
+
+
+class ShelfHistoryView(AuditedHistoryMixin, HistoryView):
+    def get_base_object_queryset(self):
+        return Shelf.objects.filter(access.library_filter(self.request.user, "library"))
+
+
+class ShelfDeleteView(AuditedShelf, AuditedDeleteMixin, ScopedShelves, generic.DeleteView):
     def form_valid(self, form):
         try:
             return super().form_valid(form)
@@ -494,8 +565,10 @@ class ShelfViewSet(ModelViewSet):
     menu_label = _("Shelves")
     form_class = ShelfForm
     index_view_class = ShelfIndexView
+    add_view_class = ShelfCreateView
     edit_view_class = ShelfEditView
     delete_view_class = ShelfDeleteView
+    history_view_class = ShelfHistoryView
     list_display = ["code", "name", "library"]
     search_fields = ["code", "name"]
     ordering = ["library__code", "code"]

@@ -31,7 +31,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from libraries.catalog.services import next_barcodes
+from libraries.catalog.services import next_barcodes, touch_records
 from libraries.models import DigitalFile, ExternalLink, Item, Library, Record
 from libraries.models.catalog import DESCRIPTIVE_FIELDS, SEARCH_FIELDS
 from training_site.text import normalise_isbn
@@ -694,8 +694,11 @@ class MarcImporter:
                 [*MAPPED_FIELDS, "marc", *SEARCH_FIELDS],
                 batch_size=self.batch_size,
             )
-        self._write_items(targets)
+        copies_changed = self._write_items(targets)
         self._write_links(targets)
+        # Records changed here or whose copies changed: their OAI-PMH datestamp moves (bulk
+        # writes skip auto_now), so incremental harvests see them.
+        touch_records({*to_update, *copies_changed})
 
     def _write_links(self, targets: list[tuple[_Parsed, Record]]) -> None:
         """856 links become the record's external e-resources (a link already there stays)."""
@@ -713,10 +716,11 @@ class MarcImporter:
         if links:
             ExternalLink.objects.bulk_create(links, ignore_conflicts=True)
 
-    def _write_items(self, targets: list[tuple[_Parsed, Record]]) -> None:
+    def _write_items(self, targets: list[tuple[_Parsed, Record]]) -> set[int]:
+        """Add and update the copies; returns the ids of the records whose copies changed."""
         with_holdings = [(p, r) for p, r in targets if p.holdings]
         if not with_holdings:
-            return
+            return set()
         barcodes = {h.barcode for p, _r in with_holdings for h in p.holdings if h.barcode}
         known = {i.barcode: i for i in Item.objects.filter(barcode__in=barcodes)}
         record_ids = {r.pk for _p, r in with_holdings}
@@ -729,6 +733,7 @@ class MarcImporter:
             unbarcoded_counts[rid] = unbarcoded_counts.get(rid, 0) + 1
         new_items: list[Item] = []
         changed: list[Item] = []
+        left: set[int] = set()  # records a copy moved away from
         wanted_without_barcode: list[tuple[Record, Holding]] = []
         seen: set[str] = set()
         for p, rec in with_holdings:
@@ -751,6 +756,7 @@ class MarcImporter:
                     elif item.record_id != rec.pk or item.call_number != (
                         h.call_number or rec.call_number
                     ):
+                        left.add(item.record_id)
                         item.record = rec
                         item.call_number = h.call_number or rec.call_number
                         changed.append(item)
@@ -772,6 +778,7 @@ class MarcImporter:
             Item.objects.bulk_update(changed, ["record", "call_number"])
         self.result.items_created += len(new_items)
         self.result.items_updated += len(changed)
+        return left | {item.record_id for item in (*new_items, *changed)}
 
     def _item(self, rec: Record, h: Holding, barcode: str) -> Item:
         return Item(

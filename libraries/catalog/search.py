@@ -65,8 +65,9 @@ class _Unindexed(Func):
     output_field = TextField()
 
 
-def _newest_matches(qs, window_qs, model) -> list[int]:
-    """Ids of the newest CANDIDATE_LIMIT records of `qs`.
+def _newest_matches(qs, window_qs, model, fields=("pk",)) -> list:
+    """Ids of the newest CANDIDATE_LIMIT records of `qs` (rows of `fields` when given more
+    than the id: the id first).
 
     PostgreSQL misjudges how many rows several LIKEs on related words match ("khoa hoc tu
     nhien") and may read 30,000 matches to keep 1,000. So first look only among the newest
@@ -86,17 +87,19 @@ def _newest_matches(qs, window_qs, model) -> list[int]:
         )
         if edge:
             recent = list(
-                window_qs.filter(pk__gte=edge[0])
-                .order_by("-pk")
-                .values_list("pk", flat=True)[:CANDIDATE_LIMIT]
+                _rows(window_qs.filter(pk__gte=edge[0]).order_by("-pk"), fields)[:CANDIDATE_LIMIT]
             )
             if len(recent) == CANDIDATE_LIMIT:
                 return recent
             # The window holds every match above the edge: ask the rest of the table only
             # for the older ones still missing, not the window's matches a second time.
-            older = qs.filter(pk__lt=edge[0]).order_by("-pk").values_list("pk", flat=True)
+            older = _rows(qs.filter(pk__lt=edge[0]).order_by("-pk"), fields)
             return recent + list(older[: CANDIDATE_LIMIT - len(recent)])
-    return list(qs.order_by("-pk").values_list("pk", flat=True)[:CANDIDATE_LIMIT])
+    return list(_rows(qs.order_by("-pk"), fields)[:CANDIDATE_LIMIT])
+
+
+def _rows(qs, fields):
+    return qs.values_list(*fields) if len(fields) > 1 else qs.values_list(fields[0], flat=True)
 
 
 FIELDS = ("all", "title", "author", "subject", "isbn")
@@ -149,6 +152,88 @@ def search_records(query: Query):
 
 def search(query: Query):
     """`search_records()` and how many records it holds (the page count needs no query)."""
+    plan = _plan(query)
+    if plan is None:
+        return Record.objects.none(), 0
+    candidates = _newest_matches(plan.matches, plan.window, Record)
+    ranks = list(plan.ranks)
+    if plan.words and query.field == "all" and len(candidates) < CANDIDATE_LIMIT:
+        # Second step: words inside digital files (their own small table), ranked after
+        # every record whose description matched.
+        inside = _inside_books(plan.filtered, plan.words, exclude=candidates)
+        if inside:
+            described = set(candidates)
+            ranks.append(
+                Case(When(pk__in=described, then=Value(100)), default=Value(0),
+                     output_field=IntegerField())
+            )  # fmt: skip
+            candidates = candidates + inside[: CANDIDATE_LIMIT - len(candidates)]
+    qs = Record.objects.filter(pk__in=candidates)
+    if ranks:
+        qs = qs.annotate(score=_total(ranks)).order_by("-score", "pk")
+    else:
+        qs = qs.annotate(score=Value(0, output_field=IntegerField())).order_by("-pk")
+    qs = qs.defer(*LISTING_DEFERRED)
+    return qs, len(candidates)
+
+
+# Columns a result list never shows.
+LISTING_DEFERRED = ("marc", "search_exact", "search_folded", "title_folded", "authors_folded",
+                    "subjects_folded", "summary")  # fmt: skip
+
+
+def ranked_ids(query: Query) -> list[int]:
+    """The ids `search()` holds, in its order, without its ranked query: each candidate's
+    score is computed by the query that finds it (at most CANDIDATE_LIMIT rows) and the
+    candidates are sorted here by the same rule (score, highest first, then id; no words:
+    newest first). A result page then reads only its own records: `records_by_id()`."""
+    plan = _plan(query)
+    if plan is None:
+        return []
+    if not plan.ranks:
+        return _newest_matches(plan.matches, plan.window, Record)
+    score = _total(plan.ranks)
+    rows = _newest_matches(
+        plan.matches.annotate(score=score), plan.window.annotate(score=score), Record,
+        fields=("pk", "score"),
+    )  # fmt: skip
+    if plan.words and query.field == "all" and len(rows) < CANDIDATE_LIMIT:
+        inside = _inside_books(
+            plan.filtered.annotate(score=score), plan.words, exclude=[pk for pk, _s in rows],
+            fields=("pk", "score"),
+        )  # fmt: skip
+        # Every record whose description matched ranks before the books (search(): +100).
+        rows = [(pk, s + 100) for pk, s in rows] if inside else rows
+        rows = rows + inside[: CANDIDATE_LIMIT - len(rows)]
+    rows.sort(key=lambda row: (-row[1], row[0]))
+    return [pk for pk, _s in rows]
+
+
+def records_by_id(ids) -> list[Record]:
+    """The records of `ids` in that order, with the columns a result list shows."""
+    ids = list(ids)
+    found = Record.objects.defer(*LISTING_DEFERRED).in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
+
+
+def _total(ranks):
+    score = ranks[0]
+    for rank in ranks[1:]:
+        score = score + rank
+    return score
+
+
+@dataclass
+class _Plan:
+    filtered: object  # the query's filters other than its words (library, year, ...)
+    matches: object  # those and every word, written for the indexes
+    window: object  # the same, written for a walk of the newest records (no index)
+    ranks: list
+    words: list[str]
+
+
+def _plan(query: Query) -> _Plan | None:
+    """What a search asks the database, or None when it can find nothing."""
     qs = Record.objects.all()
     ranks = []
     likes = []  # (column, text): every one must be contained in the column
@@ -157,7 +242,7 @@ def search(query: Query):
         digits = re.sub(r"[^0-9Xx]", "", query.text)
         isbn13 = normalise_isbn(digits)
         if not digits:
-            return Record.objects.none(), 0
+            return None
         qs = qs.filter(isbn=isbn13 or digits)
     elif words:
         column = _FIELD_COLUMNS.get(query.field, "search_folded")
@@ -182,13 +267,13 @@ def search(query: Query):
                 )
             )
     elif query.text.strip():
-        return Record.objects.none(), 0
+        return None
 
     items = Item.objects.filter(record=OuterRef("pk"))
     if query.library:
         library = Library.objects.filter(code=query.library.upper()).first()
         if library is None:
-            return Record.objects.none(), 0
+            return None
         items = items.filter(library=library)
         if not query.available:  # else the available copy below is in that library too
             qs = qs.filter(Exists(items))
@@ -209,29 +294,7 @@ def search(query: Query):
         **{f"_scan_{col}": _Unindexed(F(col)) for col in dict.fromkeys(c for c, _t in likes)}
     )
     window = window.filter(*(Q(**{f"_scan_{col}__contains": text}) for col, text in likes))
-    candidates = _newest_matches(matches, window, Record)
-    if words and query.field == "all" and len(candidates) < CANDIDATE_LIMIT:
-        # Second step: words inside digital files (their own small table), ranked after
-        # every record whose description matched.
-        inside = _inside_books(qs, words, exclude=candidates)
-        if inside:
-            described = set(candidates)
-            ranks.append(
-                Case(When(pk__in=described, then=Value(100)), default=Value(0),
-                     output_field=IntegerField())
-            )  # fmt: skip
-            candidates = candidates + inside[: CANDIDATE_LIMIT - len(candidates)]
-    qs = Record.objects.filter(pk__in=candidates)
-    if ranks:
-        score = ranks[0]
-        for rank in ranks[1:]:
-            score = score + rank
-        qs = qs.annotate(score=score).order_by("-score", "pk")
-    else:
-        qs = qs.annotate(score=Value(0, output_field=IntegerField())).order_by("-pk")
-    qs = qs.defer("marc", "search_exact", "search_folded", "title_folded", "authors_folded",
-                  "subjects_folded", "summary")  # fmt: skip
-    return qs, len(candidates)
+    return _Plan(filtered=qs, matches=matches, window=window, ranks=ranks, words=words)
 
 
 # --------------------------------------------------------------------------- inside books
@@ -253,7 +316,7 @@ def texts_with(words: list[str]):
     return texts.filter(*(Q(words__contains=f" {word}") for word in words))
 
 
-def _inside_books(qs, words: list[str], *, exclude: list[int]) -> list[int]:
+def _inside_books(qs, words: list[str], *, exclude: list[int], fields=("pk",)) -> list:
     """Newest records (among `qs`, the query's other filters) with a digital file whose words
     hold every query word: first the matching files' records (a small table, its own index),
     then, only when there are some, the query's other filters on those records."""
@@ -267,7 +330,7 @@ def _inside_books(qs, words: list[str], *, exclude: list[int]) -> list[int]:
     found = [pk for pk in found if pk not in excluded][:CANDIDATE_LIMIT]
     if not found:
         return []
-    return list(qs.filter(pk__in=found).order_by("-pk").values_list("pk", flat=True))
+    return list(_rows(qs.filter(pk__in=found).order_by("-pk"), fields))
 
 
 _VARIANTS: dict[str, str] = {}

@@ -16,10 +16,13 @@ from django.utils.translation import gettext as _
 
 from libraries import access
 from libraries.models import BarcodeSequence, Item, Library, Record, Shelf
-from libraries.network.audit import log_change
+from libraries.network.audit import changes, field_values, log_change, stored_values
 from training_site.text import normalise_isbn
 
 BARCODE_DIGITS = 7
+# Audit log actions (libraries/network/audit.py); labels in libraries/wagtail_hooks.py.
+ITEM_CREATE_ACTION = "libraries.item.create"
+ITEM_EDIT_ACTION = "libraries.item.edit"
 
 
 class CatalogError(ValidationError):
@@ -102,8 +105,9 @@ def check_shelf(item: Item) -> None:
 def save_item(item: Item, *, by=None) -> Item:
     """Create or update an item: barcode from the library's sequence when blank.
 
-    With `by`, the user must reach the owning library with a staff role. The record (and
-    the record the item left, if it moved) is marked changed for OAI-PMH harvesters.
+    With `by`, the user must reach the owning library with a staff role, and the change is
+    logged (`libraries.item.create|edit`, the changed fields before and after). The record
+    (and the record the item left, if it moved) is marked changed for OAI-PMH harvesters.
     """
     if by is not None and not access.reaches(by, item.library):
         raise CatalogError(_("You may only change items of libraries you work for."))
@@ -122,13 +126,15 @@ def save_item(item: Item, *, by=None) -> Item:
                 _("Barcode %(barcode)s is already used by an item of %(library)s.")
                 % {"barcode": item.barcode, "library": clash.library.code}
             )
-    previous = (
-        Item.objects.filter(pk=item.pk).values_list("record_id", flat=True).first()
-        if item.pk
-        else None
-    )
+    stored = stored_values(item)
+    created = not stored
     item.save()
-    touch_records([item.record_id, previous])
+    touch_records([item.record_id, stored.get("record")])
+    if by is not None:
+        before, after = changes(stored, field_values(item))
+        if after or before:
+            action = ITEM_CREATE_ACTION if created else ITEM_EDIT_ACTION
+            log_change(item, action, by=by, before=before, after=after, library=item.library)
     return item
 
 
@@ -218,7 +224,15 @@ def bulk_update_items(*, item_ids, by, changes: dict) -> list[Item]:
         touch_records(item.record_id for item, _b, _a in changed)
         batch = uuid.uuid4()
         for item, before, after in changed:
-            log_change(item, BULK_EDIT_ACTION, by=by, before=before, after=after, batch=batch)
+            log_change(
+                item,
+                BULK_EDIT_ACTION,
+                by=by,
+                before=before,
+                after=after,
+                library=item.library,
+                batch=batch,
+            )
     return [item for item, _b, _a in changed]
 
 

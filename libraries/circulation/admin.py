@@ -12,6 +12,7 @@ from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, ObjectList
 from wagtail.admin.views import generic
+from wagtail.admin.views.generic.history import HistoryView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies.base import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
@@ -30,6 +31,12 @@ from libraries.circulation import patrons
 from libraries.circulation.services import CirculationError
 from libraries.models import CirculationRule, NoticeKind, NoticeTemplate, RegistrationRequest
 from libraries.models.circulation import NOTICE_PLACEHOLDERS
+from libraries.network.audit import (
+    AuditedCreateMixin,
+    AuditedDeleteMixin,
+    AuditedEditMixin,
+    AuditedHistoryMixin,
+)
 from libraries.network.decisions import (
     DecisionReasonForm,
     DecisionViewSet,
@@ -157,12 +164,30 @@ class RuleIndexView(generic.IndexView):
         ).select_related("library")
 
 
-class RuleEditView(ScopedRules, generic.EditView):
+class AuditedRule:
+    """Rule changes are logged (`libraries.rule.*`); a network-wide rule's entries (no library)
+    are read by network admins only, as only they change those rules."""
+
+    audit_action_prefix = "libraries.rule"
+
+
+class RuleCreateView(AuditedRule, AuditedCreateMixin, generic.CreateView):
     pass
 
 
-class RuleDeleteView(ScopedRules, generic.DeleteView):
+class RuleEditView(AuditedRule, AuditedEditMixin, ScopedRules, generic.EditView):
     pass
+
+
+class RuleDeleteView(AuditedRule, AuditedDeleteMixin, ScopedRules, generic.DeleteView):
+    pass
+
+
+class RuleHistoryView(AuditedHistoryMixin, HistoryView):
+    def get_base_object_queryset(self):
+        return CirculationRule.objects.filter(
+            Q(library__isnull=True) | library_filter(self.request.user, "library")
+        )
 
 
 class CirculationRuleViewSet(ModelViewSet):
@@ -192,8 +217,10 @@ class CirculationRuleViewSet(ModelViewSet):
     menu_order = 915
     menu_label = gettext_lazy("Circulation rules")
     index_view_class = RuleIndexView
+    add_view_class = RuleCreateView
     edit_view_class = RuleEditView
     delete_view_class = RuleDeleteView
+    history_view_class = RuleHistoryView
     copy_view_enabled = False
     inspect_view_enabled = False
 
@@ -263,12 +290,29 @@ class NoticeTemplateIndexView(ScopedNoticeTemplates, snippet_views.IndexView):
     pass
 
 
-class NoticeTemplateEditView(ScopedNoticeTemplates, snippet_views.EditView):
+class AuditedNotice:
+    audit_action_prefix = "libraries.notice"
+
+
+class NoticeTemplateCreateView(AuditedNotice, AuditedCreateMixin, snippet_views.CreateView):
     pass
 
 
-class NoticeTemplateDeleteView(ScopedNoticeTemplates, snippet_views.DeleteView):
+class NoticeTemplateEditView(
+    AuditedNotice, AuditedEditMixin, ScopedNoticeTemplates, snippet_views.EditView
+):
     pass
+
+
+class NoticeTemplateDeleteView(
+    AuditedNotice, AuditedDeleteMixin, ScopedNoticeTemplates, snippet_views.DeleteView
+):
+    pass
+
+
+class NoticeTemplateHistoryView(AuditedHistoryMixin, snippet_views.HistoryView):
+    def get_base_object_queryset(self):
+        return scope_notice_templates(self.request.user, NoticeTemplate.objects.all())
 
 
 class NoticeTemplateViewSet(SnippetViewSet):
@@ -282,8 +326,10 @@ class NoticeTemplateViewSet(SnippetViewSet):
     add_to_admin_menu = True
     menu_order = 920
     index_view_class = NoticeTemplateIndexView
+    add_view_class = NoticeTemplateCreateView
     edit_view_class = NoticeTemplateEditView
     delete_view_class = NoticeTemplateDeleteView
+    history_view_class = NoticeTemplateHistoryView
     list_display = ["__str__", "subject"]
     list_filter = ["kind", "language"]
     copy_view_enabled = False

@@ -23,6 +23,13 @@ from libraries.models import (
     RegistrationRequest,
 )
 from libraries.models.patrons import CHILD_AGE, age_on
+from libraries.network.audit import (
+    APPLICATION_FIELDS,
+    CARD_FIELDS,
+    changes,
+    field_values,
+    log_reader_change,
+)
 
 CARD_YEARS = {PatronCategory.CHILD: 1, PatronCategory.STUDENT: 1}
 DEFAULT_CARD_YEARS = 2
@@ -74,6 +81,14 @@ def _ensure_staff(by, library: Library) -> None:
         raise PatronError(_("You are not allowed to work at this library."), "not_allowed")
 
 
+def _log_card(patron: Patron, action: str, *, by, before: dict) -> None:
+    """One audit entry about a card: its number and card fields, never the reader's name,
+    birth date, address or contacts (libraries/network/audit.py CARD_FIELDS)."""
+    after = field_values(patron, CARD_FIELDS)
+    old, new = changes(before, after) if before else ({}, after)
+    log_reader_change(patron, action, by=by, before=old, after=new, library=patron.home_library)
+
+
 @transaction.atomic
 def create_card(*, by, home_library: Library, full_name: str, category: str, **details) -> Patron:
     """Staff issue an active card at the desk."""
@@ -84,7 +99,7 @@ def create_card(*, by, home_library: Library, full_name: str, category: str, **d
     category = category_for(details.get("date_of_birth"), category)
     if category == PatronCategory.CHILD and not details.get("guardian_name"):
         raise PatronError(_("A child's card needs a guardian's name and contact."), "guardian")
-    return Patron.objects.create(
+    patron = Patron.objects.create(
         card_number=next_card_number(home_library),
         home_library=home_library,
         full_name=full_name,
@@ -94,6 +109,8 @@ def create_card(*, by, home_library: Library, full_name: str, category: str, **d
         keep_loan_history=details.pop("keep_loan_history", category != PatronCategory.CHILD),
         **details,
     )
+    _log_card(patron, "libraries.card.create", by=by, before={})
+    return patron
 
 
 @transaction.atomic
@@ -104,10 +121,12 @@ def renew_card(*, patron_id: int, by, today: datetime.date | None = None) -> Pat
     _ensure_staff(by, patron.home_library)
     if patron.status == Patron.Status.BLOCKED:
         raise PatronError(_("This card is blocked; unblock it before renewing."), "blocked")
+    before = field_values(patron, CARD_FIELDS)
     patron.expires_on = card_expiry(patron.category, max(today, patron.expires_on))
     if patron.status == Patron.Status.EXPIRED:
         patron.status = Patron.Status.ACTIVE
     patron.save(update_fields=["expires_on", "status"])
+    _log_card(patron, "libraries.card.renew", by=by, before=before)
     return patron
 
 
@@ -116,6 +135,7 @@ def set_card_status(*, patron_id: int, by, blocked: bool, reason: str = "") -> P
     """Block a card (with a reason shown at the desk) or unblock it."""
     patron = Patron.objects.select_for_update().select_related("home_library").get(pk=patron_id)
     _ensure_staff(by, patron.home_library)
+    before = field_values(patron, CARD_FIELDS)
     if blocked:
         reason = " ".join(reason.split())
         if not reason:
@@ -124,6 +144,8 @@ def set_card_status(*, patron_id: int, by, blocked: bool, reason: str = "") -> P
     else:
         patron.status, patron.blocked_reason = Patron.Status.ACTIVE, ""
     patron.save(update_fields=["status", "blocked_reason"])
+    action = "libraries.card.block" if blocked else "libraries.card.unblock"
+    _log_card(patron, action, by=by, before=before)
     return patron
 
 
@@ -139,8 +161,10 @@ def link_account(*, patron_id: int, by, login: str) -> Patron:
         raise PatronError(_("No single account matches this username or email."), "no_account")
     if Patron.objects.filter(user=user).exclude(pk=patron.pk).exists():
         raise PatronError(_("This account is already linked to another card."), "linked")
+    before = field_values(patron, CARD_FIELDS)
     patron.user = user
     patron.save(update_fields=["user"])
+    _log_card(patron, "libraries.card.link", by=by, before=before)
     return patron
 
 
@@ -156,6 +180,13 @@ def _email(request: RegistrationRequest, subject: str, body: str) -> None:
         transaction.on_commit(
             lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to], fail_silently=True)
         )
+
+
+def _log_application(request: RegistrationRequest, action: str, *, by, before: dict) -> None:
+    """A decision on a card application, named by its library and number (the reason given to
+    the applicant stays on the application, not in the log)."""
+    old, new = changes(before, field_values(request, APPLICATION_FIELDS))
+    log_reader_change(request, action, by=by, before=old, after=new, library=request.home_library)
 
 
 @transaction.atomic
@@ -186,7 +217,10 @@ def approve_registration(*, request_id: int, by) -> Patron:
         status=Patron.Status.ACTIVE,
         keep_loan_history=request.category != PatronCategory.CHILD,
     )
+    before = field_values(request, APPLICATION_FIELDS)
     request.record_decision(RegistrationRequest.Status.APPROVED, by=by, patron=patron)
+    _log_application(request, "libraries.card_application.approve", by=by, before=before)
+    _log_card(patron, "libraries.card.create", by=by, before={})
     notify_card_approved(patron)
     return patron
 
@@ -204,7 +238,9 @@ def reject_registration(*, request_id: int, by, reason: str) -> RegistrationRequ
         raise PatronError(_("Give the applicant a reason."), "invalid")
     if request.status != RegistrationRequest.Status.PENDING:
         raise PatronError(_("This application has already been decided."), "decided")
+    before = field_values(request, APPLICATION_FIELDS)
     request.record_decision(RegistrationRequest.Status.REJECTED, by=by, reason=reason)
+    _log_application(request, "libraries.card_application.reject", by=by, before=before)
     _email(
         request,
         _("Your reader card application"),

@@ -32,6 +32,7 @@ from libraries.models import (
     Record,
     Transfer,
 )
+from libraries.network.audit import log_reader_change
 
 HOLD_SHELF_DAYS = 7
 DEFAULT_RULE = CirculationRule(loan_days=14, max_loans=3, renewals=1, holds_allowed=True)
@@ -518,9 +519,20 @@ def cancel_hold(*, hold_id: int, by, now=None) -> CirculationResult:
     if hold.status not in Hold.ACTIVE:
         return CirculationResult(_("This hold is already closed."), hold=hold, repeated=True)
     was_ready = hold.status == Hold.Status.READY
+    before = {"status": hold.status}
     hold.status = Hold.Status.CANCELLED
     hold.closed_at = now
     hold.save(update_fields=["status", "closed_at"])
+    if hold.patron.user_id is None or hold.patron.user_id != getattr(by, "pk", None):
+        # Staff cancelled a reader's hold: logged (the reader's own cancellations are not).
+        log_reader_change(
+            hold,
+            "libraries.hold.cancel",
+            by=by,
+            before=before,
+            after={"status": hold.status},
+            library=hold.pickup_library,
+        )
     result = CirculationResult(_("Hold cancelled."), hold=hold, patron=hold.patron)
     if was_ready:
         routed = _route(item, hold.pickup_library, by, now)

@@ -35,6 +35,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from libraries import access
+from libraries.digital.offline import may_keep
 from libraries.models import DigitalFile, ReadingPosition
 from libraries.models.reading import LOCATOR_MAX_LENGTH
 
@@ -146,6 +147,8 @@ def _reading_page(request, file: DigitalFile):
             "record": file.record,
             "config": reader_config(request, file),
             "import_map": _import_map(),
+            # The installable app may keep it for offline reading (libraries/digital/offline.py).
+            "keep_offline": may_keep(request.user, file),
         },
     )
 

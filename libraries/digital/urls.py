@@ -1,12 +1,15 @@
 from django.urls import path
 
-from libraries.digital import opds, reader, views
+from libraries.digital import offline, opds, reader, views
 
 urlpatterns = [
     path("digital/<int:pk>/file/", views.digital_file, name="digital_file"),
     path("digital/f/<str:token>/", views.signed_file, name="digital_signed"),
     path("digital/<int:pk>/read/", reader.read, name="digital_read"),
     path("digital/<int:pk>/position/", reader.position, name="digital_position"),
+    # Offline reading in the installable app (libraries/digital/offline.py).
+    path("digital/<int:pk>/offline/", offline.offline_book, name="digital_offline_book"),
+    path("digital/offline/", offline.offline_list, name="digital_offline_list"),
     path("digital/<int:pk>/borrow/", views.digital_borrow, name="digital_borrow"),
     path("digital/<int:pk>/wait/", views.digital_wait, name="digital_wait"),
     path("digital/loans/<int:loan_id>/return/", views.digital_return, name="digital_return"),

@@ -38,6 +38,12 @@ from libraries import access
 from libraries.models import Invitation, JoinRequest, Library, Membership, Role
 from libraries.network import invitations
 from libraries.network import services as network
+from libraries.network.audit import (
+    AuditedCreateMixin,
+    AuditedDeleteMixin,
+    AuditedEditMixin,
+    AuditedHistoryMixin,
+)
 from libraries.network.decisions import DecisionViewSet, forbid_instead_of_redirect
 from libraries.network.forms import RejectJoinRequestForm
 
@@ -110,12 +116,26 @@ class ScopedLibraryQueryset:
         return access.libraries_visible_to(self.request.user)
 
 
+class AuditedLibrary:
+    """Library screens log `libraries.library.*` entries, read by the library's own staff and
+    those above it."""
+
+    audit_action_prefix = "libraries.library"
+
+    def audit_library(self, instance):
+        return instance
+
+
+class LibraryCreateView(AuditedLibrary, AuditedCreateMixin, generic.CreateView):
+    pass
+
+
 class LibraryIndexView(generic.IndexView):
     def get_base_queryset(self):
         return access.libraries_visible_to(self.request.user).select_related("parent")
 
 
-class LibraryEditView(ScopedLibraryQueryset, generic.EditView):
+class LibraryEditView(AuditedLibrary, AuditedEditMixin, ScopedLibraryQueryset, generic.EditView):
     def get_object(self, queryset=None):
         library = super().get_object(queryset)
         if not access.can_administer(self.request.user, library):
@@ -123,7 +143,9 @@ class LibraryEditView(ScopedLibraryQueryset, generic.EditView):
         return library
 
 
-class LibraryDeleteView(ScopedLibraryQueryset, generic.DeleteView):
+class LibraryDeleteView(
+    AuditedLibrary, AuditedDeleteMixin, ScopedLibraryQueryset, generic.DeleteView
+):
     def get_object(self, queryset=None):
         library = super().get_object(queryset)
         if not access.can_administer(self.request.user, library):
@@ -131,8 +153,10 @@ class LibraryDeleteView(ScopedLibraryQueryset, generic.DeleteView):
         return library
 
 
-class LibraryHistoryView(ScopedLibraryQueryset, HistoryView):
-    pass
+class LibraryHistoryView(AuditedHistoryMixin, HistoryView):
+    # Not ScopedLibraryQueryset: its get_queryset would list libraries instead of entries.
+    def get_base_object_queryset(self):
+        return access.libraries_visible_to(self.request.user)
 
 
 class LibraryUsageView(ScopedLibraryQueryset, UsageView):
@@ -145,6 +169,7 @@ class LibraryViewSet(ForbiddenNotRedirectMixin, ModelViewSet):
     name = "network_libraries"
     url_prefix = "network/libraries"
     index_view_class = LibraryIndexView
+    add_view_class = LibraryCreateView
     edit_view_class = LibraryEditView
     delete_view_class = LibraryDeleteView
     history_view_class = LibraryHistoryView
@@ -256,6 +281,17 @@ class ScopedMembershipQueryset:
         return self.get_queryset()
 
 
+class AuditedMembership:
+    """Granting, changing and removing a role: `libraries.membership.create|edit|delete`."""
+
+    audit_action_prefix = "libraries.membership"
+    audit_fields = ("user", "library", "role")
+
+
+class MembershipCreateView(AuditedMembership, AuditedCreateMixin, generic.CreateView):
+    pass
+
+
 class MembershipIndexView(generic.IndexView):
     def get_base_queryset(self):
         return access.scope_memberships(
@@ -263,22 +299,28 @@ class MembershipIndexView(generic.IndexView):
         )
 
 
-class MembershipEditView(ScopedMembershipQueryset, generic.EditView):
+class MembershipEditView(
+    AuditedMembership, AuditedEditMixin, ScopedMembershipQueryset, generic.EditView
+):
     def get_object(self, queryset=None):
         membership = super().get_object(queryset)
         _ensure_can_change_membership(self.request.user, membership)
         return membership
 
 
-class MembershipDeleteView(ScopedMembershipQueryset, generic.DeleteView):
+class MembershipDeleteView(
+    AuditedMembership, AuditedDeleteMixin, ScopedMembershipQueryset, generic.DeleteView
+):
     def get_object(self, queryset=None):
         membership = super().get_object(queryset)
         _ensure_can_change_membership(self.request.user, membership)
         return membership
 
 
-class MembershipHistoryView(ScopedMembershipQueryset, HistoryView):
-    pass
+class MembershipHistoryView(AuditedHistoryMixin, HistoryView):
+    # Not ScopedMembershipQueryset: its get_queryset would list memberships, not entries.
+    def get_base_object_queryset(self):
+        return access.scope_memberships(self.request.user, Membership.objects.all())
 
 
 class MembershipUsageView(ScopedMembershipQueryset, UsageView):
@@ -291,6 +333,7 @@ class MembershipViewSet(ForbiddenNotRedirectMixin, ModelViewSet):
     name = "network_memberships"
     url_prefix = "network/memberships"
     index_view_class = MembershipIndexView
+    add_view_class = MembershipCreateView
     edit_view_class = MembershipEditView
     delete_view_class = MembershipDeleteView
     history_view_class = MembershipHistoryView

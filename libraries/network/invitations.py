@@ -26,10 +26,12 @@ from django.utils.translation import gettext as _
 
 from libraries import access
 from libraries.models import Invitation, Library, Membership
+from libraries.network.audit import field_values, log_change
 from libraries.network.services import send_email, site_url, unique_username
 
 LINK_SALT = "libraries.invitation"
-DEFAULT_DAYS = 7
+# What the audit log keeps of an invitation (never its secret).
+INVITATION_FIELDS = ("email", "full_name", "library", "role", "status", "expires_at")
 
 
 class InvitationError(ValidationError):
@@ -45,8 +47,8 @@ class Acceptance:
 
 
 def valid_days() -> int:
-    """How long a link works after it was (last) sent: LIBRARY_INVITATION_DAYS, default 7."""
-    return int(getattr(settings, "LIBRARY_INVITATION_DAYS", DEFAULT_DAYS))
+    """How long a link works after it was (last) sent: settings.LIBRARY_INVITATION_DAYS."""
+    return int(settings.LIBRARY_INVITATION_DAYS)
 
 
 def normalise_email(email: str) -> str:
@@ -148,6 +150,14 @@ def invite_member(
             invitation.save(update_fields=["secret_hash", "sent_at", "expires_at"])
     except IntegrityError:
         raise InvitationError(duplicate, code="pending") from None
+    log_change(
+        invitation,
+        "libraries.invitation.create",
+        by=by,
+        before={},
+        after=field_values(invitation, INVITATION_FIELDS),
+        library=library,
+    )
     transaction.on_commit(lambda: _send_invitation(invitation.pk, token))
     return invitation
 
@@ -167,8 +177,17 @@ def resend_invitation(*, invitation: Invitation, by) -> Invitation:
     ensure_may_invite(by, invitation.library, invitation.role)
     if invitation.status != Invitation.Status.PENDING:
         raise InvitationError(_("Only a waiting invitation can be sent again."), code="closed")
+    before = field_values(invitation, ("expires_at",))
     token = _new_link(invitation, timezone.now())
     invitation.save(update_fields=["secret_hash", "sent_at", "expires_at"])
+    log_change(
+        invitation,
+        "libraries.invitation.resend",
+        by=by,
+        before=before,
+        after=field_values(invitation, ("expires_at",)),
+        library=invitation.library,
+    )
     transaction.on_commit(lambda: _send_invitation(invitation.pk, token))
     return invitation
 
@@ -184,6 +203,14 @@ def revoke_invitation(*, invitation: Invitation, by) -> Invitation:
     invitation.closed_at = timezone.now()
     invitation.revoked_by = by
     invitation.save(update_fields=["status", "closed_at", "revoked_by"])
+    log_change(
+        invitation,
+        "libraries.invitation.revoke",
+        by=by,
+        before={"status": Invitation.Status.PENDING},
+        after={"status": invitation.status},
+        library=invitation.library,
+    )
     return invitation
 
 
@@ -239,6 +266,19 @@ def accept_invitation(
     invitation.accepted_by = user
     invitation.closed_at = timezone.now()
     invitation.save(update_fields=["status", "accepted_by", "closed_at"])
+    if _new:
+        # The role is granted by the invitation: logged as a grant, by the person accepting.
+        log_change(
+            membership,
+            "libraries.membership.create",
+            by=user,
+            before={},
+            after={
+                **field_values(membership, ("user", "library", "role")),
+                "invitation": invitation.pk,
+            },
+            library=invitation.library,
+        )
     access.forget_memberships(user)
     return Acceptance(
         invitation=invitation, user=user, membership=membership, account_created=created

@@ -4,6 +4,7 @@ Views and admin screens call these functions and never repeat their rules.
 """
 
 import re
+import uuid
 from dataclasses import dataclass
 
 from allauth.account.forms import default_token_generator
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from libraries import access
 from libraries.models import JoinRequest, Library, Membership, Role
+from libraries.network.audit import field_values, log_change
 from training_site.text import folded_words, normalise_name
 
 # Words that say what kind of institution a name is; they carry no identity for a code.
@@ -212,8 +214,40 @@ def approve_join_request(*, request: JoinRequest, by) -> Decision:
         phone=join_request.contact_phone,
     )
     user, created = _invite_contact(join_request)
-    Membership.objects.get_or_create(user=user, library=library, role=Role.LIBRARY_ADMIN)
+    membership, granted = Membership.objects.get_or_create(
+        user=user, library=library, role=Role.LIBRARY_ADMIN
+    )
     join_request.record_decision(JoinRequest.Status.APPROVED, by=by, library=library)
+    # One entry per changed object, in one batch: the decision, the new library, the role.
+    batch = uuid.uuid4()
+    log_change(
+        join_request,
+        "libraries.join_request.approve",
+        by=by,
+        before={"status": JoinRequest.Status.PENDING},
+        after={"status": join_request.status, "library": library.pk},
+        library=join_request.parent,
+        batch=batch,
+    )
+    log_change(
+        library,
+        "libraries.library.create",
+        by=by,
+        before={},
+        after=field_values(library),
+        library=library,
+        batch=batch,
+    )
+    if granted:
+        log_change(
+            membership,
+            "libraries.membership.create",
+            by=by,
+            before={},
+            after=field_values(membership, ("user", "library", "role")),
+            library=library,
+            batch=batch,
+        )
     transaction.on_commit(lambda: _send_invitation(join_request.pk, user.pk))
     request.status, request.library = join_request.status, library
     return Decision(request=join_request, library=library, user=user, user_created=created)
@@ -229,6 +263,14 @@ def reject_join_request(*, request: JoinRequest, by, reason: str) -> Decision:
     join_request = _lock_pending(request)
     ensure_can_decide(by, join_request)
     join_request.record_decision(JoinRequest.Status.REJECTED, by=by, reason=reason)
+    log_change(
+        join_request,
+        "libraries.join_request.reject",
+        by=by,
+        before={"status": JoinRequest.Status.PENDING},
+        after={"status": join_request.status, "reason": reason},
+        library=join_request.parent,
+    )
     transaction.on_commit(lambda: _send_rejection(join_request.pk))
     request.status = join_request.status
     return Decision(request=join_request)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from libraries.access import reaches
+from libraries.catalog.services import touch_records
 from libraries.circulation.services import CirculationError, normalise_code
 from libraries.models import Item, Library, Shelf, Stocktake, StocktakeScan
 
@@ -236,11 +237,15 @@ def close_stocktake(*, stocktake_id: int, by, mark_missing: bool) -> Stocktake:
         raise StocktakeError(_("This stocktake is closed."), "closed")
     if mark_missing:
         missing_ids = [item.pk for item in report(stocktake).missing]
-        stocktake.missing_marked = (
+        marked = dict(
             Item.objects.select_for_update()
             .filter(pk__in=missing_ids, status__in=[Item.Status.AVAILABLE, Item.Status.IN_PROCESS])
-            .update(status=Item.Status.MISSING, updated_at=timezone.now())
+            .values_list("pk", "record_id")
         )
+        stocktake.missing_marked = Item.objects.filter(pk__in=marked).update(
+            status=Item.Status.MISSING, updated_at=timezone.now()
+        )
+        touch_records(marked.values())  # OAI-PMH: their records' datestamps move
     stocktake.status = Stocktake.Status.CLOSED
     stocktake.closed_at = timezone.now()
     stocktake.closed_by = by

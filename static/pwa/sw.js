@@ -12,6 +12,16 @@
  *                          page that cannot load shows the offline page
  *   xAPI statements        posted while offline are queued (Background Sync) and sent when
  *                          the connection returns; their ids make a second delivery harmless
+ *   books kept offline     "Keep for offline reading" (static/reader/offline.js): the reading
+ *                          page, the reader's files and the book's bytes, the bytes under the
+ *                          book's own address (/digital/<id>/file/, checked by the server at
+ *                          every request), never the signed one; only what the server lets
+ *                          this account keep (libraries/digital/offline.py). A lent book's
+ *                          copy goes when the server stops listing it (a loan returned or
+ *                          ended: checked on each start online and on /my/loans/), when the
+ *                          server refuses it, or offline once the loan's end has passed.
+ *   reading positions      saved while offline are kept (the last one per book) and sent
+ *                          when the connection returns
  *
  * Pages kept and saved lessons belong to the account that fetched them: they are cleared when
  * someone logs out or another account shows up (a shared school PC).
@@ -43,6 +53,15 @@ var KNOWN = [PAGES, STATIC, IMAGES, OFFLINE, STATE];
 // account the kept pages belong to. static/pwa/pwa.js reads the lesson records too.
 var LESSON_KEY = self.location.origin + "/pwa-state/lesson/";
 var ACCOUNT_KEY = self.location.origin + "/pwa-state/account";
+// A kept book's record (in OFFLINE, + the file's id) and a reading position waiting to be sent
+// (in STATE, + the file's id). static/reader/offline.js reads the book records too.
+var BOOK_KEY = self.location.origin + "/pwa-state/book/";
+var POSITION_KEY = self.location.origin + "/pwa-state/position/";
+var BOOKS = CONFIG.books;
+var BOOK_FILE = new RegExp(BOOKS.file);
+var BOOK_PAGE = new RegExp(BOOKS.page);
+var BOOK_POSITION = new RegExp(BOOKS.position);
+var BOOK_TYPES = ["application/epub+zip", "application/pdf"];
 var MATCH = { ignoreVary: true };
 
 self.addEventListener("install", function () {
@@ -132,9 +151,14 @@ var pagesExpiration = new expiration.ExpirationPlugin({
   purgeOnQuotaError: true,
 });
 
-// What one account saw: kept pages and saved lessons (their pages show the learner's progress).
+// What one account saw: kept pages, saved lessons (their pages show the learner's progress),
+// kept books and the reading positions not sent yet.
 function clearPersonal() {
-  return Promise.all([pagesExpiration.deleteCacheAndMetadata(), caches.delete(OFFLINE)]);
+  return Promise.all([
+    pagesExpiration.deleteCacheAndMetadata(),
+    caches.delete(OFFLINE),
+    dropPositions(),
+  ]);
 }
 
 // Pages that came from the network (not a kept copy) say whose session they were made for.
@@ -396,6 +420,28 @@ function isPage(context) {
   );
 }
 
+// A kept book's reading page: refreshed when read online; a refusal (the loan has ended, the
+// file is gone) drops the book from this device.
+var bookPages = new strategies.NetworkFirst({
+  cacheName: OFFLINE,
+  networkTimeoutSeconds: CONFIG.networkTimeout,
+  matchOptions: MATCH,
+  plugins: [notRedirected(), onlyIfSaved(), servedFromCache(), bookRefusals()],
+});
+
+routing.registerRoute(
+  function (context) {
+    return isPage(context) && BOOK_PAGE.test(context.url.pathname);
+  },
+  function (context) {
+    var id = context.event && context.event.resultingClientId;
+    if (id) {
+      freshClients.add(id);
+    }
+    return bookPages.handle(context);
+  }
+);
+
 routing.registerRoute(isPage, function (context) {
   var path = context.url.pathname;
   var id = context.event && context.event.resultingClientId;
@@ -488,6 +534,453 @@ routing.setCatchHandler(function (context) {
   return Promise.resolve(Response.error());
 });
 
+// ---- books kept for offline reading -------------------------------------------------------
+
+function bookIdOf(path) {
+  return String(Number(/\d+/.exec(path)[0]));
+}
+
+function refused(response) {
+  return response.status === 403 || response.status === 404 || response.status === 410;
+}
+
+// A login page in place of the reading page (a session ended) is never kept as the book's.
+function notRedirected() {
+  return {
+    cacheWillUpdate: function (context) {
+      return context.response && !context.response.redirected ? context.response : null;
+    },
+  };
+}
+
+function bookRefusals() {
+  return {
+    fetchDidSucceed: function (context) {
+      var response = context.response;
+      if (!refused(response)) {
+        return response;
+      }
+      var id = bookIdOf(new URL(context.request.url).pathname);
+      return inTurn(function () {
+        return removeBook({ book: id });
+      }).then(function () {
+        return response;
+      });
+    },
+  };
+}
+
+function jsonResponse(data) {
+  return new Response(JSON.stringify(data), { headers: { "Content-Type": "application/json" } });
+}
+
+function bookType(response) {
+  var type = (response.headers.get("Content-Type") || "").split(";")[0].trim();
+  return BOOK_TYPES.indexOf(type) !== -1 ? type : "";
+}
+
+function bookRecord(cache, id) {
+  return cache.match(BOOK_KEY + id).then(function (response) {
+    return response ? response.json() : null;
+  });
+}
+
+function bookRecords(cache) {
+  return cache.keys().then(function (requests) {
+    return Promise.all(
+      requests
+        .filter(function (request) {
+          return request.url.indexOf(BOOK_KEY) === 0;
+        })
+        .map(function (request) {
+          return cache.match(request).then(function (response) {
+            return response.json();
+          });
+        })
+    );
+  });
+}
+
+function ended(record) {
+  return Boolean(record && record.until && Date.parse(record.until) <= Date.now());
+}
+
+// The copy of a kept book, offline; none once its loan's end has passed (then it goes).
+function keptCopy(id, key) {
+  return caches.has(OFFLINE).then(function (present) {
+    if (!present) {
+      return null;
+    }
+    return caches.open(OFFLINE).then(function (cache) {
+      return bookRecord(cache, id).then(function (record) {
+        if (!record) {
+          return null;
+        }
+        if (ended(record)) {
+          return inTurn(function () {
+            return removeBook({ book: id });
+          }).then(function () {
+            return null;
+          });
+        }
+        return cache.match(key, MATCH);
+      });
+    });
+  });
+}
+
+// /digital/<id>/file/: the server first (it checks the right to read and sends the bytes
+// through a short-lived signed address); offline, the kept copy. A refusal drops the copy.
+function bookFile(context) {
+  var request = context.request;
+  var url = new URL(request.url);
+  if (url.search) {
+    return fetch(request); // a download (?download=1) is never served from the copy
+  }
+  var id = bookIdOf(url.pathname);
+  return fetch(request).then(
+    function (response) {
+      if (!refused(response)) {
+        return response;
+      }
+      return inTurn(function () {
+        return removeBook({ book: id });
+      }).then(function () {
+        return response;
+      });
+    },
+    function (error) {
+      return keptCopy(id, url.origin + url.pathname).then(function (copy) {
+        if (!copy) {
+          throw error;
+        }
+        return copy;
+      });
+    }
+  );
+}
+
+routing.registerRoute(function (context) {
+  return sameOrigin(context.url) && BOOK_FILE.test(context.url.pathname);
+}, bookFile);
+
+// The book's bytes, fetched through its own address (which redirects to the signed one) and
+// kept under that address, without the redirect; only a book, never a refusal or a page.
+function fetchBook(url, retried) {
+  return fetch(url, { credentials: "same-origin" }).then(
+    function (response) {
+      var type = bookType(response);
+      if (!response.ok || !type) {
+        throw new Error("the book could not be fetched");
+      }
+      return response.blob().then(function (blob) {
+        return new Response(blob, {
+          status: 200,
+          headers: { "Content-Type": type, "X-Content-Type-Options": "nosniff" },
+        });
+      });
+    },
+    function (error) {
+      if (retried) {
+        throw error;
+      }
+      return fetchBook(url, true);
+    }
+  );
+}
+
+function keepBook(message) {
+  var listing = localUrl(message.files);
+  if (!listing) {
+    return Promise.reject(new Error("no list of files"));
+  }
+  return fetch(listing, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    .then(function (response) {
+      if (!response.ok || response.redirected) {
+        throw new Error("this book may not be kept on this device");
+      }
+      return response.json();
+    })
+    .then(function (book) {
+      var page = localUrl(book.page);
+      var bookUrl = localUrl(book.book);
+      var files = unique(
+        [page, bookUrl].concat(book.files.concat(message.extra || []).map(localUrl))
+      );
+      var record = {
+        book: String(book.file),
+        title: book.title,
+        kind: book.kind,
+        url: page,
+        until: book.until,
+        files: files,
+      };
+      return caches.open(OFFLINE).then(function (cache) {
+        return fetchBook(bookUrl)
+          .then(function (copy) {
+            return cache.put(bookUrl, copy);
+          })
+          .then(function () {
+            return keepAll(
+              cache,
+              files.filter(function (url) {
+                return url !== bookUrl;
+              })
+            );
+          })
+          .then(function () {
+            return cache.put(BOOK_KEY + record.book, jsonResponse(record));
+          })
+          .then(
+            function () {
+              return { files: files.length };
+            },
+            function (error) {
+              return prune(cache).then(function () {
+                throw error;
+              });
+            }
+          );
+      });
+    });
+}
+
+function removeBook(message) {
+  return caches.has(OFFLINE).then(function (present) {
+    if (!present) {
+      return undefined;
+    }
+    return caches.open(OFFLINE).then(function (cache) {
+      return cache.delete(BOOK_KEY + String(message.book)).then(function (deleted) {
+        return deleted ? prune(cache) : undefined;
+      });
+    });
+  });
+}
+
+var CHECK_EVERY = 60 * 1000;
+var lastCheck = 0;
+
+// Ask the server which kept books this account may still keep; drop the others. The request
+// runs outside the worker's turn (a slow link holds nothing up); the changes in it.
+function checkBooks(force) {
+  if (!force && Date.now() - lastCheck < CHECK_EVERY) {
+    return Promise.resolve(null);
+  }
+  return caches.has(OFFLINE).then(function (present) {
+    if (!present) {
+      return null;
+    }
+    return caches
+      .open(OFFLINE)
+      .then(bookRecords)
+      .then(function (records) {
+        if (!records.length) {
+          return null;
+        }
+        lastCheck = Date.now();
+        var ids = records.map(function (record) {
+          return record.book;
+        });
+        return fetchInTime(BOOKS.list + "?ids=" + ids.join(","), {
+          credentials: "same-origin",
+          headers: { Accept: "application/json" },
+        }).then(
+          function (response) {
+            if (!response.ok || response.redirected) {
+              return null;
+            }
+            return response.json().then(function (answer) {
+              return inTurn(function () {
+                return applyCheck(answer, ids);
+              });
+            });
+          },
+          function () {
+            return null;
+          }
+        );
+      });
+  });
+}
+
+function fetchInTime(url, options) {
+  var controller = new AbortController();
+  var timer = setTimeout(function () {
+    controller.abort();
+  }, CONFIG.networkTimeout * 2000);
+  return fetch(url, Object.assign({ signal: controller.signal }, options)).then(
+    function (response) {
+      clearTimeout(timer);
+      return response;
+    },
+    function (error) {
+      clearTimeout(timer);
+      throw error;
+    }
+  );
+}
+
+// The server's answer applied to the records kept now (one may have been kept meanwhile).
+function applyCheck(answer, asked) {
+  var allowed = {};
+  answer.files.forEach(function (entry) {
+    allowed[String(entry.id)] = entry;
+  });
+  return caches.has(OFFLINE).then(function (present) {
+    if (!present) {
+      return null;
+    }
+    return caches.open(OFFLINE).then(function (cache) {
+      return bookRecords(cache).then(function (records) {
+        var gone = records.filter(function (record) {
+          return asked.indexOf(record.book) !== -1 && !allowed[record.book];
+        });
+        var work = records
+          .filter(function (record) {
+            return allowed[record.book] && allowed[record.book].until !== record.until;
+          })
+          .map(function (record) {
+            record.until = allowed[record.book].until;
+            return cache.put(BOOK_KEY + record.book, jsonResponse(record));
+          });
+        work = work.concat(
+          gone.map(function (record) {
+            return cache.delete(BOOK_KEY + record.book);
+          })
+        );
+        return Promise.all(work)
+          .then(function () {
+            return gone.length ? prune(cache) : undefined;
+          })
+          .then(function () {
+            return {
+              dropped: gone.map(function (record) {
+                return record.book;
+              }),
+            };
+          });
+      });
+    });
+  });
+}
+
+// ---- reading positions saved offline -----------------------------------------------------
+
+function postPosition(options) {
+  var request = options.request;
+  var copy = request.clone();
+  return fetch(request).catch(function () {
+    var id = bookIdOf(new URL(request.url).pathname);
+    return copy
+      .text()
+      .then(function (body) {
+        return inTurn(function () {
+          return storedAccount().then(function (account) {
+            return caches.open(STATE).then(function (cache) {
+              // The last place in each book is what counts: one entry per book.
+              return cache.put(
+                POSITION_KEY + id,
+                jsonResponse({ url: request.url, body: body, account: account })
+              );
+            });
+          });
+        });
+      })
+      .then(function () {
+        return new Response(JSON.stringify({ queued: true }), {
+          status: 202,
+          headers: { "Content-Type": "application/json", "X-Position-Queued": "1" },
+        });
+      });
+  });
+}
+
+routing.registerRoute(
+  function (context) {
+    return sameOrigin(context.url) && BOOK_POSITION.test(context.url.pathname);
+  },
+  postPosition,
+  "POST"
+);
+
+function positionKeys(cache) {
+  return cache.keys().then(function (requests) {
+    return requests.filter(function (request) {
+      return request.url.indexOf(POSITION_KEY) === 0;
+    });
+  });
+}
+
+function dropPositions() {
+  return caches.open(STATE).then(function (cache) {
+    return positionKeys(cache).then(function (keys) {
+      return Promise.all(
+        keys.map(function (key) {
+          return cache.delete(key);
+        })
+      );
+    });
+  });
+}
+
+/*
+ * Send the positions kept offline, with the CSRF token of a page of their account (none: they
+ * wait). Another account's are dropped. Stored or refused for good (a JSON answer: the loan
+ * has ended, say): the entry ends; a network failure, a server error or a CSRF refusal (an
+ * HTML page) keeps it for the next time.
+ */
+function sendPositions(options) {
+  return storedAccount().then(function (stored) {
+    var token = options.csrf && stored && options.account === stored ? options.csrf : "";
+    return caches.open(STATE).then(function (cache) {
+      return positionKeys(cache).then(function (keys) {
+        var sent = 0;
+        return keys
+          .reduce(function (done, key) {
+            return done.then(function () {
+              return cache
+                .match(key)
+                .then(function (response) {
+                  return response.json();
+                })
+                .then(function (entry) {
+                  var owner = entry.account || "";
+                  if (owner && owner !== stored) {
+                    return cache.delete(key);
+                  }
+                  if (!token) {
+                    return undefined;
+                  }
+                  return fetch(entry.url, {
+                    method: "POST",
+                    credentials: "same-origin",
+                    headers: { "Content-Type": "application/json", "X-CSRFToken": token },
+                    body: entry.body,
+                  }).then(
+                    function (response) {
+                      var json = /json/.test(response.headers.get("Content-Type") || "");
+                      if (response.ok || (response.status < 500 && json)) {
+                        sent += response.ok ? 1 : 0;
+                        return cache.delete(key);
+                      }
+                      return undefined;
+                    },
+                    function () {
+                      return undefined;
+                    }
+                  );
+                });
+            });
+          }, Promise.resolve())
+          .then(function () {
+            return sent;
+          });
+      });
+    });
+  });
+}
+
 // ---- saved lessons -----------------------------------------------------------------------
 
 function localUrl(value) {
@@ -550,12 +1043,17 @@ function keepAll(cache, urls) {
     });
 }
 
+function isRecordKey(url) {
+  return url.indexOf(LESSON_KEY) === 0 || url.indexOf(BOOK_KEY) === 0;
+}
+
+// Saved lessons and kept books: each lists its files.
 function savedRecords(cache) {
   return cache.keys().then(function (requests) {
     return Promise.all(
       requests
         .filter(function (request) {
-          return request.url.indexOf(LESSON_KEY) === 0;
+          return isRecordKey(request.url);
         })
         .map(function (request) {
           return cache.match(request).then(function (response) {
@@ -566,7 +1064,8 @@ function savedRecords(cache) {
   });
 }
 
-// Remove the files no saved lesson lists any more (libraries are shared between lessons).
+// Remove the files no saved lesson or kept book lists any more (libraries are shared between
+// lessons, the reader's files between books).
 function prune(cache) {
   return savedRecords(cache).then(function (records) {
     var used = new Set();
@@ -579,7 +1078,7 @@ function prune(cache) {
       return Promise.all(
         requests
           .filter(function (request) {
-            return request.url.indexOf(LESSON_KEY) !== 0 && !used.has(request.url);
+            return !isRecordKey(request.url) && !used.has(request.url);
           })
           .map(function (request) {
             return cache.delete(request);
@@ -659,17 +1158,43 @@ function keepVisited(message) {
   });
 }
 
+function online() {
+  return self.navigator.onLine !== false;
+}
+
 var ACTIONS = {
   account: function (message, source) {
     return setAccount(String(message.account || ""), source && source.id);
   },
   replay: function (message) {
-    return sendStatements({ csrf: message.csrf, account: message.account });
+    var options = { csrf: message.csrf, account: message.account };
+    function positions() {
+      return sendPositions(options).catch(function () {});
+    }
+    return sendStatements(options).then(
+      function (sent) {
+        return positions().then(function () {
+          return sent;
+        });
+      },
+      function (error) {
+        return positions().then(function () {
+          throw error;
+        });
+      }
+    );
   },
   visited: keepVisited,
   "save-lesson": saveLesson,
   "remove-lesson": removeLesson,
+  "keep-book": keepBook,
+  "remove-book": removeBook,
+  "check-books": function () {
+    return checkBooks(true);
+  },
 };
+// Actions that take their turn only for the changes they make (they wait on the network).
+var OUT_OF_TURN = ["check-books"];
 
 self.addEventListener("message", function (event) {
   var message = event.data || {};
@@ -680,10 +1205,27 @@ self.addEventListener("message", function (event) {
   if (!action) {
     return;
   }
+  var work =
+    OUT_OF_TURN.indexOf(message.type) !== -1
+      ? action(message, event.source)
+      : inTurn(function () {
+          return action(message, event.source);
+        });
+  if (message.type === "account") {
+    // A start online: the kept books this account may no longer keep go (once a minute).
+    work = work.then(function (changed) {
+      return (online() ? checkBooks(false) : Promise.resolve()).then(
+        function () {
+          return changed;
+        },
+        function () {
+          return changed;
+        }
+      );
+    });
+  }
   event.waitUntil(
-    inTurn(function () {
-      return action(message, event.source);
-    }).then(
+    work.then(
       function (result) {
         if (port) {
           port.postMessage({ ok: true, result: result });

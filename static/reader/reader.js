@@ -43,10 +43,25 @@ const remember = (name, value) => {
 
 // ------------------------------------------------------------------ where the reader is
 
+// Offline (a book kept by the installable app), the service worker keeps the last position
+// and sends it when the connection returns (202, X-Position-Queued); the page remembers it
+// too, so a kept reading page, older than that position, opens at it.
+const queuedPosition = () => {
+  try {
+    return JSON.parse(remembered(`queued:${config.fileId}`, 'null'))
+  } catch {
+    return null
+  }
+}
+
 const positions = {
   pending: null,
   timer: null,
   start () {
+    const queued = config.positionUrl ? queuedPosition() : null
+    if (queued && (!config.position || queued.at > Date.parse(config.position.updated_at))) {
+      return queued.locator
+    }
     if (config.position) return config.position.locator
     if (config.positionUrl) return null
     return remembered(`position:${config.fileId}`, null)
@@ -73,7 +88,12 @@ const positions = {
       headers: { 'Content-Type': 'application/json', 'X-CSRFToken': config.csrfToken },
       body: JSON.stringify(body),
     }).then(response => {
-      if (response.ok) root.dataset.saved = body.locator
+      if (!response.ok) return
+      root.dataset.saved = body.locator
+      if (response.headers.get('X-Position-Queued')) {
+        root.dataset.queued = body.locator
+        remember(`queued:${config.fileId}`, JSON.stringify({ locator: body.locator, at: Date.now() }))
+      }
     }).catch(() => {
       this.pending ??= body
     })

@@ -243,6 +243,12 @@ DEFAULT_FROM_EMAIL = os.environ.get(
     "DEFAULT_FROM_EMAIL", "Cầu nối tri thức số <no-reply@localhost>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Staff invitations (libraries/network/invitations.py): a link /loi-moi/<token>/ works this many
+# days after it was (last) sent; "Send again" starts the count anew.
+LIBRARY_INVITATION_DAYS = 7
+# OAI-PMH harvesting (libraries/harvest/client.py) reads public addresses only, plus these
+# private networks, comma-separated (a district LAN: 10.20.0.0/16). Default: none.
+HARVEST_ALLOWED_NETWORKS = env_list("HARVEST_ALLOWED_NETWORKS")
 
 # Caches: local memory by default; set CACHE_URL=redis://... when more than one process serves:
 # the login and form limits count in the cache, and each process's local memory counts alone.
@@ -345,3 +351,7 @@ LOGGING = {
         "kb.sql": {"handlers": ["json"], "level": "WARNING", "propagate": False},
     },
 }
+
+# The staff audit log (libraries/network/audit.py): `manage.py purge_audit_log` deletes entries
+# older than this many days (docs/OPERATIONS.md, "Audit log").
+AUDIT_LOG_RETENTION_DAYS = int(os.environ.get("AUDIT_LOG_RETENTION_DAYS", "").strip() or "730")

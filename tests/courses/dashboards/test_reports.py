@@ -316,14 +316,14 @@ def test_library_dashboard_page_queries_and_scope(client, django_assert_num_quer
     url = reverse("courses:library_dashboard", args=["thcsa"])
     client.force_login(admin)
     client.get(url)
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(20):
         response = client.get(url)
     html = response.content.decode()
     assert "Bà Quản Trị" in html and "<svg" in html and "Completions by course" in html
     make_class(net.school, admin, "7B")
     _grow_class(class_group, admin, [], "Thêm", 4)
     trained_staff(net.school, Role.LIBRARIAN, training)
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(20):
         client.get(url)
     client.force_login(staff_at(net.other_school))
     assert client.get(url).status_code == 403

@@ -248,5 +248,5 @@ def test_activity_iri_redirects_to_its_lesson(client):
     lesson = make_lesson(course, blocks=[quiz])
     response = client.get(f"/courses/activity/{lesson.pk}/{quiz['id']}")
     assert response.status_code == 302
-    assert response["Location"] == f"{lesson.url}#activity-{quiz['id']}"
+    assert response["Location"] == f"{lesson.url}#quiz-{quiz['id']}"
     assert client.get(f"/courses/activity/{lesson.pk}/unknown").status_code == 404

@@ -46,7 +46,7 @@ def bulk_logs() -> list[tuple]:
     """(item id, user id, before and after) of each bulk-edit entry; the batch id apart."""
     entries = ModelLogEntry.objects.filter(action=BULK_EDIT_ACTION).order_by("pk")
     return [
-        (object_id, user_id, {k: v for k, v in data.items() if k != "batch"})
+        (object_id, user_id, {k: v for k, v in data.items() if k not in ("batch", "library")})
         for object_id, user_id, data in entries.values_list("object_id", "user_id", "data")
     ]
 

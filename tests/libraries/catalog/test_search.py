@@ -1,7 +1,8 @@
 import pytest
 
-from libraries.catalog.search import Query, search_records
-from libraries.models import Item, Record
+from libraries.catalog.search import Query, ranked_ids, records_by_id, search_records
+from libraries.digital.services import _store_text
+from libraries.models import DigitalFile, Item, Record
 from tests.factories import LibraryFactory
 from tests.libraries.catalog.factories import ItemFactory, RecordFactory
 
@@ -139,3 +140,80 @@ def test_window_with_too_few_matches_adds_the_newest_older_ones(monkeypatch):
     # The newest three records hold one "viet" (Viet 5); the two newest older ones follow.
     assert titles("viet") == ["Viet 3", "Viet 4", "Viet 5"]
     assert titles("khac") == ["Khác", "Khác nữa"]
+
+
+# ranked_ids(): the result page's order without the ranked query (2026-12, issue 14).
+
+
+def ids_of(query):
+    return [r.pk for r in search_records(query)]
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"text": "Việt"},
+        {"text": "viet"},
+        {"text": "viết"},
+        {"text": "que"},
+        {"text": "viet nam"},
+        {"text": "lich su", "field": "subject"},
+        {"text": "viet", "field": "title"},
+        {"text": "duc", "field": "author"},
+        {"text": "xyzzy"},
+        {"language": "vie"},
+        {"year_from": 2000},
+        {"text": "viet", "available": True},
+        {"text": "viet", "library": "THE"},
+        {"text": "viet", "library": "NOPE"},
+        {"text": "978-0-306-40615-7", "field": "isbn"},
+        {"text": "---", "field": "isbn"},
+        {"text": "..."},
+    ],
+)
+def test_ranked_ids_give_the_order_of_search(shelf, filters):
+    school = LibraryFactory(code="THE")
+    ItemFactory(record=shelf["Lịch sử Việt Nam"], library=school, status=Item.Status.ON_LOAN)
+    ItemFactory(record=shelf["Luyện viết chữ đẹp"], library=school)
+    RecordFactory(title="Toán 6", isbn="9780306406157")
+    query = Query(**filters)
+    expected = ids_of(query)
+    assert ranked_ids(query) == expected
+    assert [r.pk for r in records_by_id(expected)] == expected
+
+
+@pytest.mark.parametrize("window", [3, 1000])
+def test_ranked_ids_keep_the_order_of_search_in_and_beyond_the_window(monkeypatch, window):
+    for n in range(6):
+        RecordFactory(title=f"Viết {n}" if n % 2 else f"Viet {n}", authors="Khác")
+    RecordFactory(title="Khác")
+    monkeypatch.setattr("libraries.catalog.search.CANDIDATE_LIMIT", 4)
+    monkeypatch.setattr("libraries.catalog.search.RECENT_WINDOW", window)
+    for text in ("viết", "viet", "khac", "viet khac"):
+        query = Query(text=text)
+        assert ranked_ids(query) == ids_of(query), text
+    # Exact accents first, then by id; only the four newest "viet" records were kept.
+    assert [r.title for r in records_by_id(ranked_ids(Query(text="viết")))] == [
+        "Viết 3", "Viết 5", "Viet 2", "Viet 4"
+    ]  # fmt: skip
+
+
+def test_ranked_ids_rank_books_found_by_their_words_after_described_records(shelf):
+    library = LibraryFactory()
+    inside = RecordFactory(title="Truyện cổ", language="vie")
+    file = DigitalFile.objects.create(
+        record=inside, library=library, kind="epub", access="open", file="digital/t", sha256="0"
+    )
+    _store_text(file, "Ngày xửa ngày xưa, ở một làng quê Việt Nam có hai anh em.")
+    query = Query(text="viet nam")
+    assert ranked_ids(query) == ids_of(query)
+    assert [r.title for r in records_by_id(ranked_ids(query))] == [
+        "Lịch sử Việt Nam", "Đường về quê hương", "Truyện cổ"
+    ]  # fmt: skip
+    assert ranked_ids(Query(text="lang que")) == ids_of(Query(text="lang que")) == [inside.pk]
+
+
+def test_records_by_id_skip_records_deleted_meanwhile(shelf):
+    ids = [shelf["Dòng sông quê"].pk, shelf["Köln: eine Stadtgeschichte"].pk]
+    Record.objects.filter(pk=ids[0]).delete()
+    assert [r.title for r in records_by_id(ids)] == ["Köln: eine Stadtgeschichte"]

@@ -3,6 +3,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.urls import reverse
 
+from libraries.catalog.search import Query, search_records
 from libraries.models import Item
 from tests.factories import LibraryFactory
 from tests.libraries.catalog.factories import ItemFactory, RecordFactory
@@ -86,3 +87,54 @@ def test_record_page_lists_holdings_per_library_with_status_and_call_number(clie
 
 def test_record_page_404_for_unknown_record(client):
     assert client.get(reverse("libraries:record_detail", args=[999999])).status_code == 404
+
+
+def test_selects_written_from_the_choices_match_the_generic_rendering():
+    from libraries.catalog.views import PlainSelect
+
+    choices = [("", "Tất cả"), ("A&B", 'Thư viện "A" & <B>'), ("THE", "Trường E"), ("THE", "x")]
+    widget = PlainSelect(choices=choices)
+    for value in (None, "", "THE", "A&B", "NOPE", ["THE"]):
+        fast = widget.render("library", value, {"id": "id_library"})
+        assert fast == widget._render_groups("library", value, {"id": "id_library"})
+    # One option selected (the first of equal values), names escaped.
+    html = widget.render("library", "THE", {"id": "id_library"})
+    assert html.count(" selected") == 1 and '<option value="THE" selected>Trường E' in html
+    assert 'value="A&amp;B">Thư viện &quot;A&quot; &amp; &lt;B&gt;</option>' in html
+
+
+def test_library_names_are_escaped_and_the_chosen_library_selected(client):
+    LibraryFactory(code="HACK", name='<script>alert("x")</script>')
+    LibraryFactory(code="THE", name="Trường E")
+    response = client.get(reverse("libraries:catalog_search"), {"q": "toan", "library": "THE"})
+    html = response.content.decode()
+    assert "<script>alert" not in html
+    assert '<option value="HACK">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</option>' in html
+    assert '<option value="THE" selected>Trường E</option>' in html
+    assert html.count(" selected>") == 3  # library, "all fields", "any language"
+
+
+def test_copies_per_library_read_in_the_visitor_language(client, vietnamese):
+    the = LibraryFactory(code="THE", name="Trường E")
+    record = RecordFactory(title="Đất rừng phương Nam")
+    ItemFactory(record=record, library=the)
+    ItemFactory(record=record, library=the, status=Item.Status.ON_LOAN)
+    html = client.get(reverse("libraries:catalog_search"), {"q": "dat rung"}).content.decode()
+    assert '<abbr title="Trường E">THE</abbr>: 1/2 bản sẵn sàng</li>' in html
+    client.cookies["django_language"] = "en"
+    html = client.get(reverse("libraries:catalog_search"), {"q": "dat rung"}).content.decode()
+    assert '<abbr title="Trường E">THE</abbr>: 1 of 2 available</li>' in html
+
+
+def test_result_pages_follow_the_ranking_and_end_where_the_results_end(client):
+    for n in range(23):
+        RecordFactory(title=f"Toán lớp {n}" if n % 3 else f"Toan nang cao {n}")
+    url = reverse("libraries:catalog_search")
+    expected = [r.title for r in search_records(Query(text="Toán"))]
+    first = client.get(url, {"q": "Toán"}).context["page"]
+    second = client.get(url, {"q": "Toán", "page": 2}).context["page"]
+    beyond = client.get(url, {"q": "Toán", "page": 9}).context["page"]
+    assert [r.title for r in first.object_list] + [r.title for r in second.object_list] == expected
+    assert expected[0].startswith("Toán lớp") and expected[-1].startswith("Toan nang cao")
+    assert beyond.number == 2 and [r.title for r in beyond.object_list] == expected[20:]
+    assert first.paginator.count == 23

@@ -1,0 +1,3 @@
+"""The permission matrix's library tree (tests/courses/training/staff.py)."""
+
+from tests.courses.training.staff import tree  # noqa: F401  (fixture)
