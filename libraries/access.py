@@ -38,6 +38,9 @@ CATALOG_STAFF_PERMISSIONS = {
     "libraries.delete_item",
     "libraries.view_marcimportjob",
     "libraries.add_marcimportjob",
+    # E-books and documents have screens of their own (libraries/digital/admin.py, scoped by
+    # may_manage_digital); this one lets their audit entries show in Reports -> Site history.
+    "libraries.view_digitalfile",
 }
 CATALOG_ADMIN_PERMISSIONS = CATALOG_STAFF_PERMISSIONS | {"libraries.delete_record"}
 

@@ -49,6 +49,7 @@ from libraries.models import (
     Record,
 )
 from libraries.models.digital import DIGITAL_ITEM_TYPE, DIGITAL_OFFER_HOURS, offer_ends_at
+from libraries.network.audit import changes, field_values, log_change
 from libraries.network.services import site_url
 from training_site.text import folded_words
 
@@ -72,6 +73,27 @@ class Operator:
 
 
 OPERATOR = Operator()
+
+# What the staff audit log keeps of a file (libraries/network/audit.py): its place in the
+# catalog and who may read it, never the reader data of its loans.
+LOGGED_FIELDS = ("record", "library", "access", "licences", "label", "original_name", "sha256")
+
+
+def _logged(file: DigitalFile) -> dict:
+    values = field_values(file, LOGGED_FIELDS)
+    values["cardholder_libraries"] = sorted(file.cardholder_libraries.values_list("pk", flat=True))
+    return values
+
+
+def _log(file: DigitalFile, action: str, by, before: dict, after: dict) -> None:
+    log_change(
+        file,
+        action,
+        by=None if by is OPERATOR else by,
+        before=before,
+        after=after,
+        library=file.library,
+    )
 
 
 def _may_manage(by, library: Library) -> bool:
@@ -252,6 +274,7 @@ def add_file(
         digital.cardholder_libraries.set(cardholder_libraries)
     if validated.text:
         _store_text(digital, validated.text)
+    _log(digital, "libraries.digital_file.create", by, {}, _logged(digital))
     return AddedFile(file=digital, record=record, matched_by=matched_by, created_record=created)
 
 
@@ -277,6 +300,7 @@ def change_file(
     file = DigitalFile.objects.select_for_update().select_related("library").get(pk=file.pk)
     if not _may_manage(by, file.library):
         raise DigitalError(_("You may only change files of libraries you work for."), "not_allowed")
+    logged_before = _logged(file)
     new_access = access_level or file.access
     new_licences = file.licences if licences is None else licences
     if new_access != DigitalFile.Access.LENDING:
@@ -326,6 +350,9 @@ def change_file(
         )
     else:
         _offer_free_licences(file, now)
+    before, after = changes(logged_before, _logged(file))
+    if before or after:
+        _log(file, "libraries.digital_file.edit", by, before, after)
     return file
 
 
@@ -351,6 +378,7 @@ def delete_file(*, file: DigitalFile, by) -> None:
             _("This file has been lent: its loans keep it. Change its access instead."), "lent"
         )
     storage, name = file.file.storage, file.file.name
+    _log(file, "libraries.digital_file.delete", by, _logged(file), {})
     file.delete()
     transaction.on_commit(lambda: storage.delete(name))
 
