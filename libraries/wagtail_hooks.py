@@ -57,6 +57,7 @@ CHANGE_ACTIONS = {
     "libraries.notice.edit": (_("Edit reader notice"), _("Reader notice changed")),
     "libraries.notice.delete": (_("Delete reader notice"), _("Reader notice deleted")),
     "libraries.hold.cancel": (_("Cancel a reader's hold"), _("Hold cancelled by staff")),
+    "libraries.marc_import": (_("Import a MARC file"), _("MARC file imported")),
     "libraries.digital_file.create": (_("Add e-book or document"), _("E-book or document added")),
     "libraries.digital_file.edit": (
         _("Edit e-book or document"),

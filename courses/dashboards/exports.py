@@ -66,6 +66,9 @@ def network_table(dashboard: NetworkDashboard) -> tuple[list[str], list[list]]:
         _("Completion rate %"),
         _("Certificates"),
         _("Last activity"),
+        _("Loans this month"),
+        _("E-book loans this month"),
+        _("E-book readers this month"),
     ]
     rows = [
         [
@@ -79,6 +82,9 @@ def network_table(dashboard: NetworkDashboard) -> tuple[list[str], list[list]]:
             "" if r.rate is None else r.rate,
             r.certificate_count,
             r.last_activity.strftime("%Y-%m-%d %H:%M") if r.last_activity else "",
+            r.loans_this_month,
+            r.digital_loans_this_month,
+            r.digital_readers,
         ]
         for r in dashboard.rows
     ]

@@ -53,6 +53,7 @@ from libraries.catalog.services import (
     CatalogError,
     bulk_update_items,
     save_item,
+    touch_records,
 )
 from libraries.catalog.tasks import enqueue_import
 from libraries.models import Item, Library, MarcImportJob, Record, Shelf
@@ -318,6 +319,11 @@ class ItemEditView(AuditedItem, AuditedEditMixin, ScopedObjectMixin, generic.Edi
 
 class ItemDeleteView(AuditedDeleteMixin, ScopedObjectMixin, generic.DeleteView):
     audit_action_prefix = "libraries.item"
+
+    def delete_action(self):
+        record_id = self.object.record_id
+        super().delete_action()
+        touch_records([record_id])  # harvesters asking for changes see the copy gone
 
 
 class ItemHistoryView(AuditedHistoryMixin, HistoryView):

@@ -13,6 +13,13 @@ from django_tasks import task
 
 from libraries.catalog.marc import MarcFileRefused, import_marc
 from libraries.models import MarcImportJob
+from libraries.network.audit import log_change
+
+IMPORT_ACTION = "libraries.marc_import"
+# One audit entry per import (not one per record: a file holds up to tens of thousands),
+# with what it did; the job page lists the problems.
+LOGGED_COUNTS = ("original_name", "status", "created_count", "updated_count", "failed_count",
+                 "items_count")  # fmt: skip
 
 MAX_REPORTED_PROBLEMS = 500
 
@@ -69,6 +76,14 @@ def run_import_job(job_id: int) -> MarcImportJob:
     job.finished_at = timezone.now()
     _discard_file(job)
     job.save()
+    log_change(
+        job,
+        IMPORT_ACTION,
+        by=job.uploaded_by,
+        before={},
+        after={name: getattr(job, name) for name in LOGGED_COUNTS},
+        library=job.library,
+    )
     return job
 
 

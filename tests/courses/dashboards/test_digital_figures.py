@@ -1,6 +1,8 @@
 """E-book loans on the library and network dashboards: this month's digital loans and the
 distinct readers who made them, per lending library, beside the print loans."""
 
+import csv
+import io
 from datetime import timedelta
 
 import pytest
@@ -112,3 +114,24 @@ def test_a_school_admin_does_not_reach_another_librarys_e_book_figures(client):
     response = client.get(reverse("courses:library_dashboard", args=["THCSA"]))
     assert response.status_code == 403
     assert b"e-book loans" not in response.content
+
+
+def test_the_network_download_carries_the_loan_columns(client):
+    net = lending_scenario()
+    client.force_login(staff_at(net.province, Role.NETWORK_ADMIN))
+    response = client.get(reverse("courses:network_export", args=["csv"]))
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][-3:] == [
+        "Loans this month",
+        "E-book loans this month",
+        "E-book readers this month",
+    ]
+    tails = {row[0]: row[-3:] for row in rows[1:]}
+    assert tails == {
+        "TVT": ["0", "3", "2"],
+        "HBT": ["0", "0", "0"],
+        "THCSA": ["1", "1", "1"],
+        "DDA": ["0", "0", "0"],
+        "THCSB": ["0", "0", "0"],
+    }

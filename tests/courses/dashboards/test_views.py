@@ -161,6 +161,9 @@ def test_network_exports_contents(client, net):
         "Completion rate %",
         "Certificates",
         "Last activity",
+        "Loans this month",
+        "E-book loans this month",
+        "E-book readers this month",
     ]
     assert rows[1][:9] == [
         "THCSA",

@@ -6,10 +6,13 @@ import datetime
 import io
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from libraries.catalog.marc import import_marc
-from libraries.models import Item, Record
+from libraries.models import Item, Record, Role
+from tests.factories import member
+from tests.libraries.catalog.factories import ItemFactory
 from tests.libraries.catalog.marc_builders import build, to_bytes
 from tests.libraries.catalog.test_oai import NS, error_of, ident, ids_of, oai
 
@@ -76,3 +79,19 @@ def test_an_import_that_changes_nothing_moves_nothing(client, tree):
     assert (result.unchanged, result.items_created, result.items_updated) == (1, 0, 0)
     assert list(Record.objects.values_list("pk", "updated_at")) == before
     assert listed_since(client, since) == []
+
+
+def test_an_item_deleted_in_the_staff_area_moves_its_records_datestamp(client, tree):
+    run(tree.child, build(title="Dế Mèn phiêu lưu ký", isbn="9786042000011"))
+    record = Record.objects.get()
+    item = ItemFactory(record=record, library=tree.child)
+    since = age_all()
+    assert listed_since(client, since) == []
+
+    client.force_login(member(tree.child, Role.LIBRARY_ADMIN))
+    response = client.post(reverse("catalog_items:delete", args=[item.pk]))
+
+    assert response.status_code == 302
+    assert not Item.objects.filter(pk=item.pk).exists()
+    client.logout()
+    assert listed_since(client, since) == [ident(record.pk)]
