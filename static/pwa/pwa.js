@@ -122,52 +122,56 @@
     });
   }
 
-  // ---- saved lessons -----------------------------------------------------------------
+  // ---- kept for offline: lessons here, books in static/reader/offline.js ---------------
 
-  function savedLesson(id) {
+  function keptRecord(key) {
     return caches
       .open(OFFLINE)
       .then(function (cache) {
-        return cache.match(LESSON_KEY + id);
+        return cache.match(key);
       })
       .then(function (response) {
         return response ? response.json() : null;
       });
   }
 
-  // Files of this page the server's list may not name (images in the text, its styles).
-  function pageFiles() {
+  // Files of this page the server's list may not name (`selector`: its styles, scripts,
+  // images in the text).
+  function pageFiles(selector) {
     var found = [];
-    document.querySelectorAll("link[rel~=stylesheet][href], script[src], img[src]").forEach(
-      function (element) {
-        var url = new URL(element.href || element.src, window.location.href);
-        if (url.origin === window.location.origin) {
-          found.push(url.pathname + url.search);
-        }
+    document.querySelectorAll(selector).forEach(function (element) {
+      var url = new URL(element.href || element.src, window.location.href);
+      if (url.origin === window.location.origin) {
+        found.push(url.pathname + url.search);
       }
-    );
+    });
     return found;
   }
 
-  function lessonWidget(widget) {
-    var data = widget.dataset;
-    var save = widget.querySelector("[data-offline-save]");
-    var remove = widget.querySelector("[data-offline-remove]");
-    var state = widget.querySelector("[data-offline-state]");
+  // The "keep offline" / "remove from this device" buttons of one lesson or book:
+  //   files: the server's list of what to keep; extra(): this page's files (at the click);
+  //   keep, remove: the worker's message types; idField, id: whose copy to remove;
+  //   key: where the worker records the copy; attribute: set to "true" while kept.
+  // Resolves once the buttons show what the worker keeps.
+  function offlineWidget(element, options) {
+    var data = element.dataset;
+    var save = element.querySelector("[data-offline-save]");
+    var remove = element.querySelector("[data-offline-remove]");
+    var state = element.querySelector("[data-offline-state]");
 
-    function show(saved, text) {
-      save.hidden = saved;
-      remove.hidden = !saved;
+    function show(kept, text) {
+      save.hidden = kept;
+      remove.hidden = !kept;
       save.disabled = false;
       remove.disabled = false;
-      widget.setAttribute("data-saved", saved ? "true" : "false");
+      element.setAttribute(options.attribute, kept ? "true" : "false");
       state.textContent = text || "";
     }
 
     save.addEventListener("click", function () {
       save.disabled = true;
       state.textContent = data.textSaving;
-      ask({ type: "save-lesson", files: data.offlineLesson, extra: pageFiles() }).then(
+      ask({ type: options.keep, files: options.files, extra: options.extra() }).then(
         function () {
           show(true, data.textSaved);
         },
@@ -178,7 +182,9 @@
     });
     remove.addEventListener("click", function () {
       remove.disabled = true;
-      ask({ type: "remove-lesson", lesson: data.lessonId }).then(
+      var message = { type: options.remove };
+      message[options.idField] = options.id;
+      ask(message).then(
         function () {
           show(false, data.textRemoved);
         },
@@ -187,9 +193,27 @@
         }
       );
     });
-    savedLesson(data.lessonId).then(function (record) {
+    return keptRecord(options.key).then(function (record) {
       show(Boolean(record), record ? data.textSaved : "");
-      widget.hidden = false;
+      element.hidden = false;
+    });
+  }
+
+  window.KnowledgeBridgeOffline = { ask: ask, pageFiles: pageFiles, widget: offlineWidget };
+
+  function lessonWidget(element) {
+    var data = element.dataset;
+    offlineWidget(element, {
+      files: data.offlineLesson,
+      extra: function () {
+        return pageFiles("link[rel~=stylesheet][href], script[src], img[src]");
+      },
+      keep: "save-lesson",
+      remove: "remove-lesson",
+      idField: "lesson",
+      id: data.lessonId,
+      key: LESSON_KEY + data.lessonId,
+      attribute: "data-saved",
     });
   }
 

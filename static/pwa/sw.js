@@ -690,59 +690,36 @@ function fetchBook(url, retried) {
 }
 
 function keepBook(message) {
-  var listing = localUrl(message.files);
-  if (!listing) {
-    return Promise.reject(new Error("no list of files"));
-  }
-  return fetch(listing, { credentials: "same-origin", headers: { Accept: "application/json" } })
-    .then(function (response) {
-      if (!response.ok || response.redirected) {
-        throw new Error("this book may not be kept on this device");
-      }
-      return response.json();
-    })
-    .then(function (book) {
-      var page = localUrl(book.page);
-      var bookUrl = localUrl(book.book);
-      var files = unique(
-        [page, bookUrl].concat(book.files.concat(message.extra || []).map(localUrl))
-      );
-      var record = {
-        book: String(book.file),
-        title: book.title,
-        kind: book.kind,
-        url: page,
-        until: book.until,
-        files: files,
-      };
-      return caches.open(OFFLINE).then(function (cache) {
-        return fetchBook(bookUrl)
-          .then(function (copy) {
-            return cache.put(bookUrl, copy);
-          })
-          .then(function () {
-            return keepAll(
-              cache,
-              files.filter(function (url) {
-                return url !== bookUrl;
-              })
-            );
-          })
-          .then(function () {
-            return cache.put(BOOK_KEY + record.book, jsonResponse(record));
-          })
-          .then(
-            function () {
-              return { files: files.length };
-            },
-            function (error) {
-              return prune(cache).then(function () {
-                throw error;
-              });
-            }
+  return fetchListing(message, "this book may not be kept on this device").then(function (book) {
+    var page = localUrl(book.page);
+    var bookUrl = localUrl(book.book);
+    var files = unique(
+      [page, bookUrl].concat(book.files.concat(message.extra || []).map(localUrl))
+    );
+    var record = {
+      book: String(book.file),
+      title: book.title,
+      kind: book.kind,
+      url: page,
+      until: book.until,
+      files: files,
+    };
+    return caches.open(OFFLINE).then(function (cache) {
+      var keeping = fetchBook(bookUrl)
+        .then(function (copy) {
+          return cache.put(bookUrl, copy);
+        })
+        .then(function () {
+          return keepAll(
+            cache,
+            files.filter(function (url) {
+              return url !== bookUrl;
+            })
           );
-      });
+        });
+      return recordKept(cache, keeping, BOOK_KEY + record.book, record);
     });
+  });
 }
 
 function removeBook(message) {
@@ -1019,6 +996,41 @@ function fetchToKeep(url, retried) {
   );
 }
 
+// The server's list of what to keep of a lesson or book (message.files, a local URL); a
+// refusal (a redirect to the login page, 403, 404) rejects with `refusal`.
+function fetchListing(message, refusal) {
+  var listing = localUrl(message.files);
+  if (!listing) {
+    return Promise.reject(new Error("no list of files"));
+  }
+  return fetch(listing, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    .then(function (response) {
+      if (!response.ok || response.redirected) {
+        throw new Error(refusal);
+      }
+      return response.json();
+    });
+}
+
+// Once `keeping` (the files fetched into `cache`) succeeds, record the lesson or book under
+// `key`; if anything fails, drop the files no saved record lists.
+function recordKept(cache, keeping, key, record) {
+  return keeping
+    .then(function () {
+      return cache.put(key, jsonResponse(record));
+    })
+    .then(
+      function () {
+        return { files: record.files.length };
+      },
+      function (error) {
+        return prune(cache).then(function () {
+          throw error;
+        });
+      }
+    );
+}
+
 // Fetch and keep `urls`, the first (the lesson's page) alone, then the files a few at a time
 // (a weak school link); fails if any fails.
 function keepAll(cache, urls) {
@@ -1089,47 +1101,18 @@ function prune(cache) {
 }
 
 function saveLesson(message) {
-  var listing = localUrl(message.files);
-  if (!listing) {
-    return Promise.reject(new Error("no list of files"));
-  }
-  return fetch(listing, { credentials: "same-origin", headers: { Accept: "application/json" } })
-    .then(function (response) {
-      if (!response.ok || response.redirected) {
-        throw new Error("the lesson's files could not be listed");
-      }
-      return response.json();
-    })
-    .then(function (lesson) {
-      var files = unique(lesson.files.concat(message.extra || []).map(localUrl));
-      return caches.open(OFFLINE).then(function (cache) {
-        var record = {
-          lesson: lesson.lesson,
-          title: lesson.title,
-          url: localUrl(lesson.url),
-          files: files,
-        };
-        return keepAll(cache, files).then(
-          function () {
-            return cache
-              .put(
-                LESSON_KEY + lesson.lesson,
-                new Response(JSON.stringify(record), {
-                  headers: { "Content-Type": "application/json" },
-                })
-              )
-              .then(function () {
-                return { files: files.length };
-              });
-          },
-          function (error) {
-            return prune(cache).then(function () {
-              throw error;
-            });
-          }
-        );
-      });
+  return fetchListing(message, "the lesson's files could not be listed").then(function (lesson) {
+    var files = unique(lesson.files.concat(message.extra || []).map(localUrl));
+    var record = {
+      lesson: lesson.lesson,
+      title: lesson.title,
+      url: localUrl(lesson.url),
+      files: files,
+    };
+    return caches.open(OFFLINE).then(function (cache) {
+      return recordKept(cache, keepAll(cache, files), LESSON_KEY + lesson.lesson, record);
     });
+  });
 }
 
 function removeLesson(message) {

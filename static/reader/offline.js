@@ -11,95 +11,30 @@
 (function () {
   "use strict";
 
-  var OFFLINE = "kb-offline-v1"; // static/pwa/sw.js: saved lessons and kept books
-  var BOOK_KEY = "/pwa-state/book/";
+  var BOOK_KEY = "/pwa-state/book/"; // static/pwa/sw.js: where a kept book is recorded
 
-  if (!("serviceWorker" in navigator) || !window.isSecureContext || !window.caches) {
+  // static/pwa/pwa.js (every page, run before this file) shares its worker calls and the
+  // keep/remove buttons; it sets nothing without a service worker.
+  var offline = window.KnowledgeBridgeOffline;
+  if (!offline || !window.caches) {
     return;
   }
-  var workers = navigator.serviceWorker;
-
-  function ask(message) {
-    return workers.ready.then(function (registration) {
-      return new Promise(function (resolve, reject) {
-        var channel = new MessageChannel();
-        channel.port1.onmessage = function (event) {
-          var answer = event.data || {};
-          if (answer.ok) {
-            resolve(answer.result);
-          } else {
-            reject(new Error(answer.error || "no answer"));
-          }
-        };
-        registration.active.postMessage(message, [channel.port2]);
-      });
-    });
-  }
-
-  function keptBook(id) {
-    return caches
-      .open(OFFLINE)
-      .then(function (cache) {
-        return cache.match(BOOK_KEY + id);
-      })
-      .then(function (response) {
-        return response ? response.json() : null;
-      });
-  }
-
-  // This page's own files (site styles and scripts): the reading page needs them offline.
-  function pageFiles() {
-    var found = [];
-    document.querySelectorAll("link[rel~=stylesheet][href], script[src]").forEach(function (el) {
-      var url = new URL(el.href || el.src, window.location.href);
-      if (url.origin === window.location.origin) {
-        found.push(url.pathname + url.search);
-      }
-    });
-    return found;
-  }
+  var ask = offline.ask;
 
   function widget(element) {
     var data = element.dataset;
-    var save = element.querySelector("[data-offline-save]");
-    var remove = element.querySelector("[data-offline-remove]");
-    var state = element.querySelector("[data-offline-state]");
-
-    function show(kept, text) {
-      save.hidden = kept;
-      remove.hidden = !kept;
-      save.disabled = false;
-      remove.disabled = false;
-      element.setAttribute("data-kept", kept ? "true" : "false");
-      state.textContent = text || "";
-    }
-
-    save.addEventListener("click", function () {
-      save.disabled = true;
-      state.textContent = data.textSaving;
-      ask({ type: "keep-book", files: data.offlineBook, extra: pageFiles() }).then(
-        function () {
-          show(true, data.textSaved);
-        },
-        function () {
-          show(false, data.textFailed);
-        }
-      );
-    });
-    remove.addEventListener("click", function () {
-      remove.disabled = true;
-      ask({ type: "remove-book", book: data.bookId }).then(
-        function () {
-          show(false, data.textRemoved);
-        },
-        function () {
-          show(true, data.textSaved);
-        }
-      );
-    });
-    return keptBook(data.bookId).then(function (record) {
-      show(Boolean(record), record ? data.textSaved : "");
-      element.hidden = false;
+    return offline.widget(element, {
+      files: data.offlineBook,
+      // This page's own files (site styles and scripts): the reading page needs them offline.
+      extra: function () {
+        return offline.pageFiles("link[rel~=stylesheet][href], script[src]");
+      },
+      keep: "keep-book",
+      remove: "remove-book",
+      idField: "book",
+      id: data.bookId,
+      key: BOOK_KEY + data.bookId,
+      attribute: "data-kept",
     });
   }
 
