@@ -2,35 +2,20 @@
 (libraries/catalog/marc.py calls catalog/services.py touch_records): a harvester asking
 ListRecords from= the moment before the import receives the record."""
 
-import datetime
 import io
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from libraries.catalog.marc import import_marc
 from libraries.models import Item, Record, Role
 from tests.factories import member
 from tests.libraries.catalog.factories import ItemFactory
 from tests.libraries.catalog.marc_builders import build, to_bytes
-from tests.libraries.catalog.test_oai import NS, error_of, ident, ids_of, oai
+from tests.libraries.catalog.oai_since import age_all, listed_since
+from tests.libraries.catalog.test_oai import ident
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
-
-
-def age_all() -> str:
-    """Every record's datestamp goes back ten days; returns `from` = now, to the second."""
-    Record.objects.update(updated_at=timezone.now() - datetime.timedelta(days=10))
-    return timezone.now().astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def listed_since(client, since: str) -> list[str]:
-    root = oai(client, verb="ListRecords", metadataPrefix="marc21", **{"from": since})
-    if root.find("o:error", NS) is not None:
-        assert error_of(root)[0] == "noRecordsMatch"
-        return []
-    return ids_of(root)
 
 
 def run(library, *records):
