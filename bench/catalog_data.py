@@ -154,27 +154,11 @@ def copy_items(n: int, record_ids: list[int], libraries: list[Library], rng: ran
 
 def add_books(count: int, record_ids: list[int], library: Library, rng: random.Random) -> int:
     """Open-access texts of the fixture EPUBs on `count` random records (see the docstring)."""
-    import io
+    from bench.books import add_open_books, fixture_texts
 
-    from libraries.digital.services import _store_text
-    from libraries.digital.validation import validate_book
-
-    ebooks = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "ebooks"
-    texts = [
-        validate_book(io.BytesIO(path.read_bytes()), path.name).text
-        for path in sorted(ebooks.glob("*.epub"))
-    ]
+    texts = fixture_texts()
     DigitalFile.objects.filter(file__startswith="digital/bench-").delete()
-    for n, record_id in enumerate(rng.sample(record_ids, count)):
-        file = DigitalFile.objects.create(
-            record_id=record_id,
-            library=library,
-            kind="epub",
-            access="open",
-            file=f"digital/bench-{n}",
-            sha256=f"{rng.getrandbits(256):064x}",
-        )
-        _store_text(file, texts[n % len(texts)])
+    add_open_books(rng.sample(record_ids, count), library, rng, texts)
     return len(texts)
 
 

@@ -129,33 +129,16 @@ def bench_search(books: int, rounds: int, without: bool) -> None:
 
     import libraries.catalog.search as search_module
     import libraries.catalog.views as views_module
+    from bench.books import add_open_books, fixture_texts
     from bench.catalog_search import QUERIES
     from libraries.catalog.views import catalog_search
-    from libraries.digital.services import _store_text
-    from libraries.digital.validation import validate_book
     from libraries.models import DigitalFile, DigitalText, DigitalWordPlace, Library, Record
 
     added = []
     if books:
-        texts = [
-            validate_book(io.BytesIO(path.read_bytes()), path.name).text
-            for path in sorted(EBOOKS.glob("*.epub"))
-        ]
         library = Library.objects.order_by("pk").first()
         ids = list(Record.objects.order_by("?").values_list("pk", flat=True)[:books])
-        rng = random.Random(13)
-        for n, record_id in enumerate(ids):
-            text = texts[n % len(texts)]
-            file = DigitalFile.objects.create(
-                record_id=record_id,
-                library=library,
-                kind="epub",
-                access="open",
-                file=f"digital/bench-{n}",
-                sha256=f"{rng.getrandbits(256):064x}",
-            )
-            _store_text(file, text)
-            added.append(file.pk)
+        added = add_open_books(ids, library, random.Random(13), fixture_texts())
         from django.db import connection
 
         with connection.cursor() as cursor:
