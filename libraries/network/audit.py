@@ -271,47 +271,42 @@ class _AuditedViewMixin:
     def _without_wagtail_entry(self):
         return functools.partial(self.action_class, log_action=False)
 
-
-class AuditedCreateMixin(_AuditedViewMixin):
-    def save_instance(self):
+    def _save_without_wagtail_entry(self):
+        """Wagtail's save_instance, its create/edit action told not to log."""
         action_class = self.action_class
         self.action_class = self._without_wagtail_entry()
         try:
-            instance = super().save_instance()
+            return super().save_instance()
         finally:
             self.action_class = action_class
+
+    def _log(self, instance, verb: str, before: dict, after: dict) -> None:
+        log_change(
+            instance,
+            f"{self.audit_action_prefix}.{verb}",
+            by=self.request.user,
+            before=before,
+            after=after,
+            library=self.audit_library(instance),
+        )
+
+
+class AuditedCreateMixin(_AuditedViewMixin):
+    def save_instance(self):
+        instance = self._save_without_wagtail_entry()
         if not self.audit_logged_by_service:
-            log_change(
-                instance,
-                f"{self.audit_action_prefix}.create",
-                by=self.request.user,
-                before={},
-                after=field_values(instance, self.audit_fields),
-                library=self.audit_library(instance),
-            )
+            self._log(instance, "create", {}, field_values(instance, self.audit_fields))
         return instance
 
 
 class AuditedEditMixin(_AuditedViewMixin):
     def save_instance(self):
         before = stored_values(self.form.instance, self.audit_fields)
-        action_class = self.action_class
-        self.action_class = self._without_wagtail_entry()
-        try:
-            instance = super().save_instance()
-        finally:
-            self.action_class = action_class
+        instance = self._save_without_wagtail_entry()
         if not self.audit_logged_by_service:
             old, new = changes(before, field_values(instance, self.audit_fields))
             if new or old:
-                log_change(
-                    instance,
-                    f"{self.audit_action_prefix}.edit",
-                    by=self.request.user,
-                    before=old,
-                    after=new,
-                    library=self.audit_library(instance),
-                )
+                self._log(instance, "edit", old, new)
         return instance
 
 
@@ -320,14 +315,7 @@ class AuditedDeleteMixin(_AuditedViewMixin):
         instance = self.object
         with transaction.atomic():
             if not self.audit_logged_by_service:
-                log_change(
-                    instance,
-                    f"{self.audit_action_prefix}.delete",
-                    by=self.request.user,
-                    before=stored_values(instance, self.audit_fields),
-                    after={},
-                    library=self.audit_library(instance),
-                )
+                self._log(instance, "delete", stored_values(instance, self.audit_fields), {})
             self._without_wagtail_entry()(instance, user=self.request.user).execute(
                 skip_permission_checks=True
             )
