@@ -50,7 +50,7 @@ from courses.h5p.validation import (
 )
 from courses.models import H5PLibrary, H5PPackage
 from libraries.access import can_install_h5p_libraries
-from libraries.network.audit import log_change
+from libraries.network.audit import field_values, log_change
 
 logger = logging.getLogger(__name__)
 
@@ -133,13 +133,8 @@ def _actor(by):
     return None if by is OPERATOR else by
 
 
-def _package_values(package: H5PPackage) -> dict:
-    return {
-        "title": package.title,
-        "uuid": str(package.uuid),
-        "main_library": package.main_library_id,
-        "library": package.library_id,
-    }
+# What the audit log keeps of a package when it is uploaded or deleted.
+PACKAGE_FIELDS = ("title", "uuid", "main_library", "library")
 
 
 def library_path(ref: LibraryRef | H5PLibrary) -> str:
@@ -452,7 +447,7 @@ def _install(validated, *, by, library, title, written) -> H5PPackage:
         PACKAGE_UPLOAD_ACTION,
         by=_actor(by),
         before={},
-        after=_package_values(package),
+        after=field_values(package, PACKAGE_FIELDS),
         library=library,
     )
     return package
@@ -631,7 +626,7 @@ def delete_package(package: H5PPackage, *, by=OPERATOR) -> None:
             package,
             PACKAGE_DELETE_ACTION,
             by=_actor(by),
-            before=_package_values(package),
+            before=field_values(package, PACKAGE_FIELDS),
             after={},
             library=package.library,
         )
