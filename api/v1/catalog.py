@@ -8,7 +8,7 @@ from ninja import Router, Schema
 from pydantic import field_validator
 
 from api.v1.errors import PUBLIC_ERRORS, Error, PathId, no_nul, not_found
-from libraries.catalog.search import FIELDS, Query, search
+from libraries.catalog.search import FIELDS, Query, ranked_ids, records_by_id
 from libraries.catalog.views import PAGE_SIZE, holdings_summary
 from libraries.models import Item, Library, Record
 
@@ -137,18 +137,18 @@ def catalog_search(request, params: QueryParams[SearchParams]):
     )
     if query.is_empty():
         return {"count": 0, "page": 1, "pages": 0, "page_size": PAGE_SIZE, "results": []}
-    records, count = search(query)
-    paginator = Paginator(records, PAGE_SIZE)
-    paginator.count = count  # known from the candidates, as the OPAC does
+    ids = ranked_ids(query)  # as the OPAC ranks them; only the page's records are read
+    count = len(ids)
     pages = math.ceil(count / PAGE_SIZE) if count else 0
-    page = paginator.get_page(_page_number(params.page, pages))
-    holdings = holdings_summary(r.pk for r in page.object_list)
+    page = Paginator(ids, PAGE_SIZE).get_page(_page_number(params.page, pages))
+    records = records_by_id(page.object_list)
+    holdings = holdings_summary(r.pk for r in records)
     return {
         "count": count,
         "page": page.number,
         "pages": pages,
         "page_size": PAGE_SIZE,
-        "results": [_summary(r, holdings.get(r.pk, [])) for r in page.object_list],
+        "results": [_summary(r, holdings.get(r.pk, [])) for r in records],
     }
 
 

@@ -51,7 +51,7 @@ from lxml import etree
 
 from libraries import access
 from libraries.catalog.oai import repository_host
-from libraries.catalog.search import Query, search
+from libraries.catalog.search import Query, ranked_ids
 from libraries.digital import services
 from libraries.digital.metadata import MARC_LANGUAGES
 from libraries.digital.services import DigitalError
@@ -665,8 +665,7 @@ def search_feed(request):
     text = request.GET.get("q", "").strip()[:200]
     ids: list[int] = []
     if text:
-        records, _count = search(Query(text=text))
-        ranked = list(records.values_list("pk", flat=True))
+        ranked = ranked_ids(Query(text=text))
         order = {pk: position for position, pk in enumerate(ranked)}
         rows = listed_files(viewer_of(request)).filter(record_id__in=ranked)
         pairs = rows.values_list("pk", "record_id")
